@@ -1,0 +1,60 @@
+# lvlm-var: `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/lvlm-var
+DATA ?= data/synthetic
+EXP ?= experiments/synthetic_laiar.yaml
+STAMP := $(VENV)/.installed
+# This machine has the torch/torchvision pair on disk; an unpinned torch would download several GB.
+TORCH_PIN := torch==2.14.1 torchvision==0.29.1
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-full lint bench ablation fit validate test-exp predict data clean
+
+help: ## show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg constraints.txt pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv (if missing) and install the package with its pinned dependencies
+
+$(DATA)/.complete: | $(STAMP)
+	$(CLI) generate-synthetic --out $(DATA)
+
+data: $(DATA)/.complete ## generate the embedded synthetic data sets (seconds)
+
+demo: $(STAMP) $(DATA)/.complete ## install, generate data, run the main job and print its results
+	$(PY) -m lvlm_var.demo --data $(DATA)
+
+test: $(STAMP) ## run the fast test suite
+	$(PY) -m pytest -m "not slow and not gpu" -q
+
+test-full: $(STAMP) ## run every CPU test, slow ones included
+	$(PY) -m pytest -m "not gpu" -q
+
+lint: $(STAMP) ## ruff
+	$(VENV)/bin/ruff check lvlm_var datamodules callbacks experiments tests
+
+bench: $(STAMP) $(DATA)/.complete ## run the benchmarks, print tables, write bench_results/*.json
+	$(PY) -m experiments.bench --data $(DATA)
+
+fit: $(STAMP) $(DATA)/.complete ## train an experiment: make fit EXP=experiments/ntu60_xsub_lvlm.yaml
+	$(CLI) fit --config $(EXP)
+
+validate: $(STAMP) $(DATA)/.complete ## validate an experiment: make validate EXP=...
+	$(CLI) validate --config $(EXP)
+
+test-exp: $(STAMP) $(DATA)/.complete ## test an experiment: make test-exp EXP=... CKPT=path
+	$(CLI) test --config $(EXP) $(if $(CKPT),--ckpt_path $(CKPT))
+
+predict: $(STAMP) $(DATA)/.complete ## predict with an experiment: make predict EXP=... CKPT=path
+	$(CLI) predict --config $(EXP) $(if $(CKPT),--ckpt_path $(CKPT))
+
+clean: ## remove generated data, runs and caches (keeps .venv)
+	rm -rf data runs lightning_logs bench_results .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

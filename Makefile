@@ -29,7 +29,7 @@ $(DATA)/.complete: | $(STAMP)
 data: $(DATA)/.complete ## generate the embedded synthetic data sets (seconds)
 
 demo: $(STAMP) $(DATA)/.complete ## install, generate data, run the main job and print its results
-	$(PY) -m lvlm_var.demo --data $(DATA)
+	$(PY) -m experiments.demo --data $(DATA)
 
 test: $(STAMP) ## run the fast test suite
 	$(PY) -m pytest -m "not slow and not gpu" -q

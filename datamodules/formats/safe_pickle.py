@@ -20,6 +20,8 @@ _SAFE_BUILTINS = frozenset(
     {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray", "int", "float",
      "complex", "bool", "slice", "range"}
 )
+# Python 3 pickles (protocol <= 2) store bytes, e.g. numpy array data, as _codecs.encode(str, "latin1").
+_SAFE_CODECS = frozenset({"encode"})
 # numpy moved its internals from numpy.core to numpy._core in 2.0; real files predate that.
 _SAFE_NUMPY = {
     "numpy": frozenset({"ndarray", "dtype"}),
@@ -46,6 +48,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if module in ("builtins", "__builtin__") and name in _SAFE_BUILTINS:
             return super().find_class("builtins", name)
+        if module == "_codecs" and name in _SAFE_CODECS:
+            return super().find_class(module, name)
         if name in _SAFE_NUMPY.get(module, ()):
             return super().find_class(_installed_numpy_module(module), name)
         raise UnsafePickleError(
@@ -77,5 +81,8 @@ def load_untrusted_pickle(path: str | Path, error: type[DataFormatError] = DataF
         raise
     except FileNotFoundError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as exc:
+    # Corrupt bytes surface as many exception types (OverflowError for an absurd frame length,
+    # MemoryError, SystemError or RuntimeError from numpy's reconstruction); all mean "bad file".
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            OverflowError, MemoryError, SystemError, RuntimeError, UnicodeDecodeError) as exc:
         raise error(path, "", f"not a readable pickle ({type(exc).__name__}: {exc})") from exc

@@ -1,0 +1,5 @@
+import sys
+
+from lvlm_var.cli import main
+
+sys.exit(main())

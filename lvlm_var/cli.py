@@ -1,0 +1,119 @@
+"""The ``lvlm-var`` command: LightningCLI subcommands plus data tools.
+
+``fit | validate | test | predict`` run Lightning on an experiment YAML (omegaconf parser mode, so
+YAMLs may interpolate ``${...}``); ``generate-synthetic`` writes the embedded data sets in their real
+file formats; ``inspect PATH`` prints what a data file holds, or the clear reason it is bad.
+
+The CLI is the one place where data, models and callbacks meet, so it imports ``datamodules`` and
+``callbacks`` lazily, inside the commands: importing ``lvlm_var`` alone never pulls them in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main", "run_lightning_cli"]
+
+_LIGHTNING_SUBCOMMANDS = ("fit", "validate", "test", "predict")
+
+_OVERVIEW = """\
+usage: lvlm-var <command> [options]
+
+Interpretable human action recognition: LVLM-VAR (semantic action tokens + 4-bit QLoRA LLaVA) and
+LaIAR (DT-Former over human-object relation tokens), on PyTorch Lightning.
+
+Lightning commands (see `lvlm-var <command> --help` for every option):
+  fit                 train an experiment:     lvlm-var fit --config experiments/synthetic_laiar.yaml
+  validate            validate a checkpoint:   lvlm-var validate --config EXP.yaml --ckpt_path CKPT
+  test                test a checkpoint:       lvlm-var test --config EXP.yaml --ckpt_path CKPT
+  predict             predict + explanations:  lvlm-var predict --config EXP.yaml --ckpt_path CKPT
+  Any option overrides the YAML, e.g. --trainer.devices 8 --data.init_args.batch_size 16;
+  --print_config shows the resolved configuration.
+
+Data commands:
+  generate-synthetic  write the embedded synthetic data sets in the real file formats
+                      (NTU .skeleton, NW-UCLA JSON, Action Genome pickles, Charades csv, box features)
+  inspect PATH        print what a data file holds, or the reason it is bad
+
+Run `lvlm-var <command> --help` for a command's options.
+"""
+
+
+def run_lightning_cli(args: list[str] | None = None, run: bool = True):
+    """Run Lightning's CLI with our parser settings; models and data modules are chosen by class path.
+
+    Args:
+        args: command-line arguments (``sys.argv[1:]`` when ``None``).
+        run: whether to run the subcommand (``False`` only builds the objects).
+
+    Returns:
+        The ``LightningCLI`` instance.
+    """
+    from lightning.pytorch import LightningDataModule, LightningModule
+    from lightning.pytorch.cli import LightningCLI
+
+    return LightningCLI(
+        LightningModule,
+        LightningDataModule,
+        subclass_mode_model=True,
+        subclass_mode_data=True,
+        parser_kwargs={"parser_mode": "omegaconf"},
+        save_config_kwargs={"overwrite": True},
+        args=args,
+        run=run,
+    )
+
+
+def _generate_synthetic(argv: list[str]) -> int:
+    from datamodules.synthetic import generate_all
+
+    parser = argparse.ArgumentParser(
+        prog="lvlm-var generate-synthetic",
+        description="Write the embedded synthetic data sets in their real file formats.",
+    )
+    parser.add_argument("--out", type=Path, default=Path("data/synthetic"), help="output directory")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (generation is deterministic)")
+    options = parser.parse_args(argv)
+    summary = generate_all(options.out, seed=options.seed)
+    for name, value in summary.items():
+        print(f"{name}: {value}")
+    return 0
+
+
+def _inspect(argv: list[str]) -> int:
+    from datamodules.formats.errors import DataFormatError
+    from datamodules.formats.inspect_file import describe_file
+
+    parser = argparse.ArgumentParser(
+        prog="lvlm-var inspect",
+        description="Print what a data file holds (.skeleton, NW-UCLA .json, pyskl / Action Genome .pkl, "
+        "Charades .csv / classes .txt, box-feature .npz), or the clear reason it is bad.",
+    )
+    parser.add_argument("path", type=Path)
+    options = parser.parse_args(argv)
+    try:
+        print(describe_file(options.path))
+    except (DataFormatError, FileNotFoundError, IsADirectoryError) as error:
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lvlm-var`` console script (and ``python -m lvlm_var``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_OVERVIEW)
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "generate-synthetic":
+        return _generate_synthetic(rest)
+    if command == "inspect":
+        return _inspect(rest)
+    if command in _LIGHTNING_SUBCOMMANDS:
+        run_lightning_cli(argv)
+        return 0
+    print(f"lvlm-var: unknown command '{command}'\n\n{_OVERVIEW}", file=sys.stderr)
+    return 2

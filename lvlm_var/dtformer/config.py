@@ -1,0 +1,273 @@
+"""Typed hyperparameters of LaIAR: relation encoders, DT-Former, the whole model and the learning scheme.
+
+The paper (Wang et al., "Language Model Guided Interpretable Video Action Reasoning", CVPR 2024) gives
+no implementation details (no T, K, D, depth, heads, batch size, optimiser). The presets below are our
+choices, stated once here:
+
+* ``T = 16`` frames per video and ``K = 8`` human-object pairs per frame for Charades / Action Genome
+  (the paper's Table 1 reports 36.6 valid relation tokens per video without selection, i.e. about 2.3 pairs
+  in each of 16 frames; ``K = 8`` leaves room for the busiest frames);
+* ``T = 16``, ``K = 8`` for CAD-120 (49.8 valid tokens per video in Table 1: ~3 pairs per frame);
+* RoI features of a Faster R-CNN ResNet-101 detector: ``F = 2048``;
+* joint space ``D = 512``, 4 pre-LN transformer blocks, 8 heads, MLP ratio 4 (a ViT-S-like width at a depth
+  that the few hundred tokens of a video need).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Literal
+
+__all__ = ["RelationEncoderConfig", "DTFormerConfig", "LaIARConfig", "LaIARLossConfig", "PRESETS"]
+
+PRESETS = ("charades", "cad120", "tiny")
+NUM_ACTION_GENOME_RELATIONS = 26
+
+
+def _check_positive(owner: object, *names: str) -> None:
+    for name in names:
+        value = getattr(owner, name)
+        if value <= 0:
+            raise ValueError(f"{type(owner).__name__}.{name} must be > 0, got {value}")
+
+
+@dataclass
+class RelationEncoderConfig:
+    """Visual (Eq. 1) and semantic (Eq. 2) relation encoders and their joint-space projections.
+
+    Attributes:
+        feature_dim: ``F``, size of the subject / object / union RoI features.
+        num_object_classes: size of the object vocabulary (``object_class`` indexes it).
+        num_relations: ``R``, size of the relationship vocabulary (26 in Action Genome).
+        part_dim: output size of each of ``W_s``, ``W_o``, ``W_u`` (Eq. 1) and of each category / relation
+            embedding (Eq. 2); a relation feature is ``3 * part_dim`` wide.
+        embed_dim: ``D``, the joint-space width fed to the DT-Former (must be even: half of every token is
+            its own projection, half the GPO global vector).
+        box_map_size: side ``S`` of the rasterised 2-channel subject / object box map.
+        box_hidden: hidden width of ``f_box``.
+        gpo_pe_dim: sinusoidal position-encoding width of the GPO weight generator.
+        gpo_hidden: hidden size of the GPO bidirectional GRU.
+    """
+
+    feature_dim: int = 2048
+    num_object_classes: int = 36
+    num_relations: int = NUM_ACTION_GENOME_RELATIONS
+    part_dim: int = 256
+    embed_dim: int = 512
+    box_map_size: int = 16
+    box_hidden: int = 256
+    gpo_pe_dim: int = 32
+    gpo_hidden: int = 32
+
+    def __post_init__(self) -> None:
+        _check_positive(
+            self,
+            "feature_dim",
+            "num_object_classes",
+            "num_relations",
+            "part_dim",
+            "embed_dim",
+            "box_map_size",
+            "box_hidden",
+            "gpo_pe_dim",
+            "gpo_hidden",
+        )
+        if self.embed_dim % 2:
+            raise ValueError(f"RelationEncoderConfig.embed_dim must be even, got {self.embed_dim}")
+        if self.gpo_pe_dim % 2:
+            raise ValueError(f"RelationEncoderConfig.gpo_pe_dim must be even, got {self.gpo_pe_dim}")
+
+    @property
+    def joint_dim(self) -> int:
+        """Width of the per-token joint-space embedding compared by ``L_sim`` and the explanations."""
+        return self.embed_dim // 2
+
+
+@dataclass
+class DTFormerConfig:
+    """Dynamic Token Transformer (Sec. 3.1.2).
+
+    Attributes:
+        dim: token width (equals ``RelationEncoderConfig.embed_dim``).
+        depth: ``L``, number of transformer blocks.
+        num_heads: attention heads.
+        mlp_ratio: hidden width of each block's MLP as a multiple of ``dim``.
+        num_frames: largest ``T`` (size of the learnable position embedding along time).
+        max_pairs: largest ``K`` (size of the position embedding along pairs).
+        temporal_selection: select frames (Table 1 "T").
+        spatial_selection: select pairs within a frame (Table 1 "S").
+        selector_hidden: hidden width of the selector MLP ``sigma``; ``W_1``, ``W_2`` compress to
+            ``dim // 2`` each.
+        selector_context: the global vector concatenated to each token in Eq. 3. ``"class_token"`` is the
+            paper's literal reading (the learnable ``[class]`` embedding, identical for every video at
+            layer 0); ``"mean"`` uses the masked mean of the video's tokens (the DynamicViT reading of
+            "contextual information of the entire sequence").
+        gumbel_tau: Gumbel-Softmax temperature during training.
+        init_keep_bias: initial bias of the selector's "keep" logit over its "drop" logit, so that training
+            starts from keeping most tokens (0 starts from keeping half of them in each selector).
+        drop_at_eval: at eval time gather only the kept tokens (inference cost falls with retention)
+            instead of masking the dropped ones (same logits, full cost).
+        dropout: dropout in attention output and MLP.
+    """
+
+    dim: int = 512
+    depth: int = 4
+    num_heads: int = 8
+    mlp_ratio: float = 4.0
+    num_frames: int = 16
+    max_pairs: int = 8
+    temporal_selection: bool = True
+    spatial_selection: bool = True
+    selector_hidden: int = 256
+    selector_context: Literal["class_token", "mean"] = "class_token"
+    gumbel_tau: float = 1.0
+    init_keep_bias: float = 2.0
+    drop_at_eval: bool = True
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        _check_positive(
+            self, "dim", "depth", "num_heads", "mlp_ratio", "num_frames", "max_pairs", "selector_hidden"
+        )
+        _check_positive(self, "gumbel_tau")
+        if self.dim % self.num_heads:
+            raise ValueError(
+                f"DTFormerConfig.dim ({self.dim}) must be divisible by num_heads ({self.num_heads})"
+            )
+        if self.dim % 2:
+            raise ValueError(f"DTFormerConfig.dim must be even, got {self.dim}")
+        if self.selector_context not in ("class_token", "mean"):
+            raise ValueError(
+                "DTFormerConfig.selector_context must be 'class_token' or 'mean', "
+                f"got {self.selector_context!r}"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"DTFormerConfig.dropout must be in [0, 1), got {self.dropout}")
+
+    @classmethod
+    def charades(cls) -> DTFormerConfig:
+        """Charades / Action Genome: T=16, K=8, D=512, 4 blocks, 8 heads."""
+        return cls(dim=512, depth=4, num_heads=8, num_frames=16, max_pairs=8)
+
+    @classmethod
+    def cad120(cls) -> DTFormerConfig:
+        """CAD-120 (10 single-label activities, few pairs per frame): T=16, K=8, D=512, 4 blocks."""
+        return cls(dim=512, depth=4, num_heads=8, num_frames=16, max_pairs=8)
+
+    @classmethod
+    def tiny(cls) -> DTFormerConfig:
+        """For tests: T=4, K=3, D=16, 2 blocks, 2 heads, no dropout."""
+        return cls(dim=16, depth=2, num_heads=2, num_frames=4, max_pairs=3, selector_hidden=8, dropout=0.0)
+
+
+_ENCODER_PRESETS = {
+    "charades": dict(feature_dim=2048, num_object_classes=36, part_dim=256, embed_dim=512),
+    "cad120": dict(feature_dim=2048, num_object_classes=13, part_dim=256, embed_dim=512),
+    "tiny": dict(
+        feature_dim=12,
+        num_object_classes=5,
+        num_relations=4,
+        part_dim=8,
+        embed_dim=16,
+        box_map_size=4,
+        box_hidden=8,
+        gpo_pe_dim=4,
+        gpo_hidden=4,
+    ),
+}
+
+
+@dataclass
+class LaIARConfig:
+    """The dual-branch LaIAR model.
+
+    Attributes:
+        num_classes: ``C`` action classes.
+        encoder: relation encoders and joint space.
+        dtformer: the DT-Former of each branch.
+        share_weights: one DT-Former for both branches. The paper says both "share the same DT-Former"
+            (Sec. 3.1.2) and, in its conclusion, "share the same architecture"; and it calls them two
+            models (video model, language model) of which only the video one is kept for inference. We
+            read it as the same architecture with separate weights (``False``, default); ``True`` shares
+            the transformer and selectors (the relation encoders and heads are always per branch).
+        cross_modal_head: build ``P^{v2s}`` (needed only by ``L_xm``).
+    """
+
+    num_classes: int
+    encoder: RelationEncoderConfig = field(default_factory=RelationEncoderConfig)
+    dtformer: DTFormerConfig = field(default_factory=DTFormerConfig)
+    share_weights: bool = False
+    cross_modal_head: bool = True
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "num_classes")
+        if self.encoder.embed_dim != self.dtformer.dim:
+            raise ValueError(
+                f"LaIARConfig: encoder.embed_dim ({self.encoder.embed_dim}) must equal dtformer.dim "
+                f"({self.dtformer.dim})"
+            )
+
+    @classmethod
+    def preset(cls, name: str, num_classes: int, **overrides: object) -> LaIARConfig:
+        """Build a named preset; ``overrides`` replace fields of the encoder or DT-Former config by name.
+
+        Raises:
+            ValueError: unknown preset name or override key.
+        """
+        if name not in PRESETS:
+            raise ValueError(f"unknown LaIAR preset {name!r}; valid presets: {', '.join(PRESETS)}")
+        encoder = RelationEncoderConfig(**_ENCODER_PRESETS[name])
+        dtformer = getattr(DTFormerConfig, name)()
+        encoder_keys = {f.name for f in fields(RelationEncoderConfig)}
+        dtformer_keys = {f.name for f in fields(DTFormerConfig)}
+        model_keys = {"share_weights", "cross_modal_head"}
+        unknown = set(overrides) - encoder_keys - dtformer_keys - model_keys
+        if unknown:
+            valid = ", ".join(sorted(encoder_keys | dtformer_keys | model_keys))
+            raise ValueError(f"unknown LaIAR override(s) {sorted(unknown)}; valid keys: {valid}")
+        encoder = replace(encoder, **{k: v for k, v in overrides.items() if k in encoder_keys})
+        dtformer = replace(dtformer, **{k: v for k, v in overrides.items() if k in dtformer_keys})
+        if "embed_dim" in overrides and "dim" not in overrides:
+            dtformer = replace(dtformer, dim=encoder.embed_dim)
+        return cls(
+            num_classes=num_classes,
+            encoder=encoder,
+            dtformer=dtformer,
+            **{k: v for k, v in overrides.items() if k in model_keys},
+        )
+
+
+@dataclass
+class LaIARLossConfig:
+    """The learning scheme (Sec. 3.2, Eq. 11): ``L = L_cls + delta L_sim + zeta L_tss + eta L_xm``.
+
+    Attributes:
+        multi_label: BCE-with-logits per class (Charades) instead of softmax cross-entropy (CAD-120).
+        sim_weight: ``delta`` (paper: 0.1).
+        tss_weight: ``zeta`` (paper: 1).
+        xm_weight: ``eta`` (paper: 0.1).
+        use_sim, use_tss, use_xm: switches for the Table 2 ablation.
+        sparsity_weight: weight of the L1 term on ``u^s`` inside ``L_tss``; Eq. 9 adds it with weight 1.
+        tss_detach_language: stop the MSE term of ``L_tss`` from moving the language selector (Eq. 9 does
+            not detach; the L1 term always acts on the language selector).
+        init_temperature: initial contrastive temperature (CLIP: 0.07, i.e. logit scale 1/0.07).
+        max_logit_scale: clamp of the learnable logit scale (CLIP: 100).
+    """
+
+    multi_label: bool = True
+    sim_weight: float = 0.1
+    tss_weight: float = 1.0
+    xm_weight: float = 0.1
+    use_sim: bool = True
+    use_tss: bool = True
+    use_xm: bool = True
+    sparsity_weight: float = 1.0
+    tss_detach_language: bool = False
+    init_temperature: float = 0.07
+    max_logit_scale: float = 100.0
+
+    def __post_init__(self) -> None:
+        for name in ("sim_weight", "tss_weight", "xm_weight", "sparsity_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"LaIARLossConfig.{name} must be >= 0, got {getattr(self, name)}")
+        _check_positive(self, "init_temperature", "max_logit_scale")

@@ -1,0 +1,208 @@
+"""DT-Former (Sec. 3.1.2): position embedding, [class] token, token selection, pre-LN transformer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lvlm_var.dtformer.config import DTFormerConfig
+from lvlm_var.dtformer.token_selector import Selection, SpatioTemporalSelector
+
+__all__ = ["DTFormer", "DTFormerOutput", "PackedLayout", "TransformerBlock"]
+
+
+class TransformerBlock(nn.Module):
+    """Eqs. 4-5: ``Y = MSA(LN(Y)) + Y; Y = MLP(LN(Y)) + Y`` on ``F.scaled_dot_product_attention``.
+
+    Args:
+        dim: token width.
+        num_heads: attention heads.
+        mlp_ratio: MLP hidden width over ``dim``.
+        dropout: dropout on the attention output and in the MLP.
+    """
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, dropout: float) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, hidden),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, dim),
+            nn.Dropout(dropout),
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, key_mask: Tensor, layout: PackedLayout | None = None) -> Tensor:
+        """Apply the block.
+
+        Args:
+            x: ``(B, N, D)`` tokens, or ``(M, D)`` packed tokens when ``layout`` is given.
+            key_mask: ``(B, N)`` (or ``layout.key_mask``) bool, True for tokens that may be attended to
+                (at least one per row).
+            layout: packed mode: the linear layers run on the ``M`` real tokens only and attention on
+                their padded ``(B, L)`` arrangement.
+
+        Returns:
+            same shape as ``x``.
+        """
+        qkv = self.qkv(self.norm1(x))
+        if layout is not None:
+            qkv = layout.unpack(qkv)
+        batch, length, _ = qkv.shape
+        q, k, v = qkv.reshape(batch, length, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask[:, None, None, :])
+        attended = attended.transpose(1, 2).reshape(batch, length, -1)
+        if layout is not None:
+            attended = layout.pack(attended)
+        x = x + self.dropout(self.proj(attended))
+        return x + self.mlp(self.norm2(x))
+
+
+@dataclass
+class PackedLayout:
+    """Where the rows of a packed ``(M, C)`` token sequence sit in a padded ``(B, L, C)`` batch.
+
+    Attributes:
+        index: ``(M,)`` long, position of each packed token in the flattened ``B * L`` layout.
+        key_mask: ``(B, L)`` bool, True for real tokens (each row's first ``lengths[b]``).
+        row_starts: ``(B,)`` long, packed index of each row's first token.
+    """
+
+    index: Tensor
+    key_mask: Tensor
+    row_starts: Tensor
+
+    @classmethod
+    def from_mask(cls, valid: Tensor) -> PackedLayout:
+        """Layout of ``sequence[valid]`` (row-major order) for a ``(B, N)`` bool ``valid``."""
+        lengths = valid.sum(1)
+        length = int(lengths.max().item())
+        rows = torch.arange(valid.shape[0], device=valid.device).unsqueeze(1)
+        index = (rows * length + valid.long().cumsum(1) - 1)[valid]
+        key_mask = torch.arange(length, device=valid.device) < lengths.unsqueeze(1)
+        return cls(index=index, key_mask=key_mask, row_starts=lengths.cumsum(0) - lengths)
+
+    def unpack(self, packed: Tensor) -> Tensor:
+        """``(M, C) -> (B, L, C)`` with zeros at padding."""
+        batch, length = self.key_mask.shape
+        padded = packed.new_zeros(batch * length, packed.shape[-1]).index_copy(0, self.index, packed)
+        return padded.view(batch, length, -1)
+
+    def pack(self, padded: Tensor) -> Tensor:
+        """``(B, L, C) -> (M, C)``."""
+        return padded.reshape(-1, padded.shape[-1]).index_select(0, self.index)
+
+
+@dataclass
+class DTFormerOutput:
+    """What one DT-Former pass produces.
+
+    Attributes:
+        z: ``(B, D)`` video-level representation ``LN(Y^L_0)`` (Eq. 6).
+        selection: the selection signals (``selection.keep`` is ``U``, ``(B, T, K)``).
+        tokens_kept: ``(B,)`` float, kept tokens per video (the paper's "Num").
+        tokens_total: ``(B,)`` float, valid tokens per video.
+    """
+
+    z: Tensor
+    selection: Selection
+    tokens_kept: Tensor
+    tokens_total: Tensor
+
+
+class DTFormer(nn.Module):
+    """Dynamic Token Transformer.
+
+    In training (and in eval with ``drop=False``) every token stays in the sequence: unselected and
+    padding tokens are excluded from attention as keys, and every token is multiplied by its decision
+    ``u`` so that the selector receives gradients through the straight-through estimator. Dropped tokens
+    still compute as queries, which costs time but changes nothing: the [class] output depends only on
+    attended keys. With ``drop=True`` (eval default) only the kept tokens (and [class]) are computed: the
+    linear layers run on them packed without padding, attention on their per-video padded arrangement
+    (:class:`PackedLayout`), so inference cost falls with retention; both paths give the same logits.
+
+    Args:
+        config: DT-Former hyperparameters.
+    """
+
+    def __init__(self, config: DTFormerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.pos_embed = nn.Parameter(torch.zeros(config.num_frames, config.max_pairs, config.dim))
+        self.cls_token = nn.Parameter(torch.zeros(config.dim))
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.trunc_normal_(self.cls_token, std=0.02)
+        self.selector = SpatioTemporalSelector(
+            config.dim,
+            config.selector_hidden,
+            config.gumbel_tau,
+            config.init_keep_bias,
+            temporal=config.temporal_selection,
+            spatial=config.spatial_selection,
+        )
+        self.blocks = nn.ModuleList(
+            TransformerBlock(config.dim, config.num_heads, config.mlp_ratio, config.dropout)
+            for _ in range(config.depth)
+        )
+        self.norm = nn.LayerNorm(config.dim)
+
+    def forward(self, tokens: Tensor, mask: Tensor, drop: bool | None = None) -> DTFormerOutput:
+        """Select tokens and encode the video.
+
+        Args:
+            tokens: ``(B, T, K, D)`` joint-space tokens, ``T <= num_frames``, ``K <= max_pairs``.
+            mask: ``(B, T, K)`` bool, True for real pairs.
+            drop: gather the kept tokens instead of masking; default ``not training and drop_at_eval``.
+
+        Returns:
+            the :class:`DTFormerOutput`.
+
+        Raises:
+            ValueError: ``T`` or ``K`` exceeds the position embedding.
+        """
+        batch, frames, pairs, dim = tokens.shape
+        if frames > self.config.num_frames or pairs > self.config.max_pairs:
+            raise ValueError(
+                f"DT-Former input has T={frames}, K={pairs}; this model was built for at most "
+                f"T={self.config.num_frames}, K={self.config.max_pairs} "
+                "(DTFormerConfig.num_frames / max_pairs)"
+            )
+        if drop is None:
+            drop = not self.training and self.config.drop_at_eval
+        x = tokens + self.pos_embed[:frames, :pairs]
+        cls = self.cls_token.expand(batch, dim)
+        if self.config.selector_context == "class_token":
+            context = cls
+        else:
+            maskf = mask.to(x.dtype).unsqueeze(-1)
+            context = (x * maskf).sum((1, 2)) / maskf.sum((1, 2)).clamp(min=1.0)
+        selection = self.selector(x, context, mask)
+        keep = selection.keep.flatten(1)
+        x = x.flatten(1, 2) * keep.unsqueeze(-1)
+        sequence = torch.cat([cls.unsqueeze(1), x], dim=1)
+        key_mask = torch.cat([keep.new_ones(batch, 1, dtype=torch.bool), keep > 0], dim=1)
+        if drop:
+            layout = PackedLayout.from_mask(key_mask)
+            packed = sequence[key_mask]
+            for block in self.blocks:
+                packed = block(packed, layout.key_mask, layout)
+            class_output = packed[layout.row_starts]
+        else:
+            for block in self.blocks:
+                sequence = block(sequence, key_mask)
+            class_output = sequence[:, 0]
+        return DTFormerOutput(
+            z=self.norm(class_output),
+            selection=selection,
+            tokens_kept=keep.detach().sum(1),
+            tokens_total=mask.flatten(1).sum(1).to(keep.dtype),
+        )

@@ -1,0 +1,126 @@
+"""Typed hyperparameters of the LLM classifier: backbone, quantization, LoRA, action-token route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["QUANTIZATIONS", "TOKEN_ROUTES", "DTYPES", "LoRAConfig", "LLMClassifierConfig"]
+
+QUANTIZATIONS: tuple[str, ...] = ("none", "nf4", "int8")
+TOKEN_ROUTES: tuple[str, ...] = ("new_tokens", "existing_vocab")
+DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
+
+
+def _check_choice(field_name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{field_name}={value!r} is not supported; choose one of {', '.join(choices)}")
+
+
+@dataclass
+class LoRAConfig:
+    """Low-rank adapters on the language model.
+
+    Attributes:
+        r: adapter rank.
+        alpha: scaling numerator (the update is scaled by ``alpha / r``).
+        dropout: dropout on the adapter input.
+        target_modules: short names of the linear layers to adapt (``["q_proj", "v_proj"]``); ``None``
+            adapts every linear layer of the language model. The vision tower and projector are
+            never adapted: the classifier reads text only.
+    """
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.r < 1:
+            raise ValueError(f"LoRAConfig.r must be >= 1, got {self.r}")
+        if self.alpha <= 0:
+            raise ValueError(f"LoRAConfig.alpha must be > 0, got {self.alpha}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"LoRAConfig.dropout must be in [0, 1), got {self.dropout}")
+        if self.target_modules is not None and not self.target_modules:
+            raise ValueError("LoRAConfig.target_modules is empty; use None to adapt every linear layer")
+
+
+@dataclass
+class LLMClassifierConfig:
+    """The LLaVA classifier that reads action narratives.
+
+    Attributes:
+        model_id: Hugging Face model directory (or hub id already in the local cache) of a LLaVA model.
+        quantization: ``"nf4"`` (4-bit QLoRA, double quantization), ``"int8"`` or ``"none"``.
+        dtype: compute dtype of the quantized layers and storage dtype of the unquantized weights.
+        lora: the adapters.
+        token_route: ``"new_tokens"`` adds one ``<act_i>`` token per codebook entry, its embedding and
+            LM-head rows initialised from its name and trained; ``"existing_vocab"`` (LLM-AR) maps
+            codes onto existing vocabulary tokens, with no resize and only LoRA trained.
+        gradient_checkpointing: recompute activations in the backward pass.
+        lr: AdamW learning rate.
+        weight_decay: AdamW weight decay on the adapters.
+        instruction: what the model is asked to do, before the narrative.
+        question: asked after the narrative; the answer starts with the class name.
+        score_chunk_size: (clip, class) continuations scored per forward pass; bounds the memory of
+            the copied prompt cache.
+        explanation_max_new_tokens: generated explanation length after the predicted label.
+        top_k: predictions kept in an explanation record.
+        attn_implementation: ``"sdpa"`` or ``"eager"``.
+    """
+
+    model_id: str = "llava-hf/llava-1.5-13b-hf"
+    quantization: str = "nf4"
+    dtype: str = "bfloat16"
+    lora: LoRAConfig = field(default_factory=LoRAConfig)
+    token_route: str = "new_tokens"
+    gradient_checkpointing: bool = True
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    instruction: str = (
+        "The action narrative lists the semantic action tokens of a skeleton clip in temporal order, "
+        "each with its name and duration."
+    )
+    question: str = "Which action is the person performing, and why?"
+    score_chunk_size: int = 64
+    explanation_max_new_tokens: int = 32
+    top_k: int = 5
+    attn_implementation: str = "sdpa"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lora, dict):
+            self.lora = LoRAConfig(**self.lora)
+        _check_choice("quantization", self.quantization, QUANTIZATIONS)
+        _check_choice("token_route", self.token_route, TOKEN_ROUTES)
+        _check_choice("dtype", self.dtype, DTYPES)
+        _check_choice("attn_implementation", self.attn_implementation, ("sdpa", "eager"))
+        if not self.model_id:
+            raise ValueError("model_id is empty; give a LLaVA model directory or hub id")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.score_chunk_size < 1:
+            raise ValueError(f"score_chunk_size must be >= 1, got {self.score_chunk_size}")
+        if self.explanation_max_new_tokens < 0:
+            raise ValueError(
+                f"explanation_max_new_tokens must be >= 0, got {self.explanation_max_new_tokens}"
+            )
+        if self.top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {self.top_k}")
+
+    @classmethod
+    def llava_13b(cls) -> LLMClassifierConfig:
+        """The paper's setting: LLaVA-1.5-13B in NF4 with LoRA on every linear layer."""
+        return cls()
+
+    @classmethod
+    def tiny(cls, model_dir: str) -> LLMClassifierConfig:
+        """The in-code tiny LLaVA (:func:`~lvlm_var.lvlm.tiny_llava.ensure_tiny_llava`) (tests, demos)."""
+        return cls(
+            model_id=model_dir,
+            quantization="nf4",
+            dtype="float32",
+            lora=LoRAConfig(r=4, alpha=8, dropout=0.0),
+            gradient_checkpointing=False,
+            score_chunk_size=256,
+            explanation_max_new_tokens=8,
+        )

@@ -1,0 +1,316 @@
+"""LVLMClassifierModule: frozen VST -> action narrative -> 4-bit LLaVA + LoRA -> class scores + why."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch import LightningModule
+from torch import Tensor
+from torchmetrics.classification import MulticlassAccuracy
+
+from lvlm_var.batches import SkeletonBatch
+from lvlm_var.explanation import EvidenceStep, ExplanationRecord
+from lvlm_var.lvlm.config import LLMClassifierConfig
+from lvlm_var.lvlm.generation import generate_continuations
+from lvlm_var.lvlm.loading import load_backbone
+from lvlm_var.lvlm.prompts import LABEL_END, EncodedPrompt, PromptBuilder
+from lvlm_var.lvlm.scoring import pad_sequences, score_classes
+from lvlm_var.vst.config import VSTConfig
+from lvlm_var.vst.module import VSTModule
+from lvlm_var.vst.narrative import ActionNarrative
+
+__all__ = ["NarrativeSource", "LVLMClassifierModule"]
+
+_IGNORE = -100
+
+
+class NarrativeSource(Protocol):
+    """What the classifier needs from the VST: code names and skeleton -> narratives."""
+
+    code_names: list[str]
+
+    def tokenize(self, skeleton: Tensor) -> list[ActionNarrative]:
+        """``(B, C, T, V, M)`` skeletons -> ``B`` narratives."""
+        ...
+
+
+class LVLMClassifierModule(LightningModule):
+    """LVLM-VAR's classifier: reads VST action narratives, classifies by class likelihood, explains.
+
+    The VST is loaded frozen from ``vst_checkpoint`` and tokenizes every skeleton batch on the fly.
+    The LLaVA backbone (quantized, LoRA, action tokens) is built in :meth:`configure_model`, on this
+    rank's device. Checkpoints hold only the LoRA adapters and the new action-token rows (plus the
+    VST path in the hyperparameters); reloading rebuilds the base model from ``config.model_id``.
+
+    Step outputs (for callbacks): in every stage ``tokens_kept`` ``(B,)`` float, the narrative length
+        in LLM tokens, and ``tokens_total`` ``(B,)``, the prompt length in LLM tokens; in val / test /
+        predict also ``preds`` ``(B,)`` predicted class and ``scores`` ``(B, C)`` class log-likelihoods;
+        in test / predict also ``explanations``: ``B`` :class:`ExplanationRecord`.
+
+    Logged keys: ``train/loss``, ``val/loss``, ``val/acc``, ``test/acc``, ``*/narrative_tokens``.
+
+    Args:
+        vst_checkpoint: path of the trained VSTModule checkpoint.
+        class_names: class names, indexed by label; the strings the LLM scores.
+        config: backbone, quantization, LoRA and prompt settings (a dict when read back from a checkpoint).
+    """
+
+    strict_loading = False
+
+    def __init__(
+        self,
+        vst_checkpoint: str,
+        class_names: list[str],
+        config: LLMClassifierConfig | dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        if len(class_names) < 2 or len(set(class_names)) != len(class_names):
+            raise ValueError(f"class_names must hold at least 2 distinct names, got {class_names}")
+        if isinstance(config, dict):
+            config = LLMClassifierConfig(**config)
+        self.config = config or LLMClassifierConfig()
+        self.save_hyperparameters(ignore=["config"])
+        # A plain dict, so checkpoints load with torch.load(weights_only=True).
+        self.hparams["config"] = asdict(self.config)
+        self.class_names = list(class_names)
+        self.vst: torch.nn.Module | None = None
+        self.llm: torch.nn.Module | None = None
+        self.val_accuracy = MulticlassAccuracy(num_classes=len(class_names), average="micro")
+        self.test_accuracy = MulticlassAccuracy(num_classes=len(class_names), average="micro")
+
+    # ----------------------------------------------------------------- construction
+
+    def load_narrative_source(self) -> NarrativeSource:
+        """The VST, loaded from ``vst_checkpoint`` on CPU (Lightning moves it with this module).
+
+        Raises:
+            FileNotFoundError: no file at ``vst_checkpoint``.
+        """
+        path = Path(self.hparams.vst_checkpoint)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"VST checkpoint {str(path)!r} not found: train the VST first and pass its "
+                "Lightning checkpoint as vst_checkpoint"
+            )
+        # VST checkpoints keep their VSTConfig dataclass in the hyperparameters.
+        with torch.serialization.safe_globals([VSTConfig]):
+            return VSTModule.load_from_checkpoint(path, map_location="cpu")
+
+    def _load_device(self) -> torch.device:
+        # 4-bit weights cannot move after loading: build them where this rank will run.
+        return self._trainer.strategy.root_device if self._trainer is not None else torch.device("cpu")
+
+    def configure_model(self) -> None:
+        """Load the VST and build the LLaVA backbone once (a second call does nothing)."""
+        if self.llm is not None:
+            return
+        vst = self.load_narrative_source()
+        vst.requires_grad_(False)
+        self.vst = vst.eval()
+        backbone = load_backbone(self.config, list(vst.code_names), self._load_device())
+        self.llm = backbone.model
+        self.tokenizer = backbone.tokenizer
+        self.vocabulary = backbone.vocabulary
+        self.parameter_counts = backbone.parameters
+        self.prompts = PromptBuilder(
+            self.tokenizer, self.vocabulary, self.config.instruction, self.config.question
+        )
+        self.label_ids = [self.prompts.encode_label(name) for name in self.class_names]
+
+    def train(self, mode: bool = True) -> LVLMClassifierModule:
+        super().train(mode)
+        if self.vst is not None:
+            self.vst.eval()  # frozen: no dropout / batch-norm updates while the LLM trains
+        return self
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        trainable = [p for p in self.parameters() if p.requires_grad]
+        return torch.optim.AdamW(trainable, lr=self.config.lr, weight_decay=self.config.weight_decay)
+
+    # ----------------------------------------------------------------- shared step pieces
+
+    def narratives(self, skeleton: Tensor) -> list[ActionNarrative]:
+        """``(B, C, T, V, M)`` skeletons -> ``B`` action narratives from the frozen VST."""
+        with torch.no_grad():
+            return self.vst.tokenize(skeleton)
+
+    def lm_loss(
+        self, prompts: list[EncodedPrompt], narratives: list[ActionNarrative], labels: Tensor
+    ) -> Tensor:
+        """Cross-entropy of the target (class name, "because", explanation, EOS) given the prompt."""
+        targets = [
+            self.prompts.encode_target(self.class_names[y], n)
+            for y, n in zip(labels.tolist(), narratives, strict=True)
+        ]
+        sequences = [p.ids + t for p, t in zip(prompts, targets, strict=True)]
+        ids, mask = pad_sequences(sequences, self.tokenizer.pad_token_id, self.device, "right")
+        target_ids = torch.full_like(ids, _IGNORE)
+        for row, (prompt, target) in enumerate(zip(prompts, targets, strict=True)):
+            target_ids[row, len(prompt.ids) : len(prompt.ids) + len(target)] = torch.as_tensor(target)
+        logits = self.llm(input_ids=ids, attention_mask=mask, use_cache=False).logits
+        return F.cross_entropy(
+            logits[:, :-1].flatten(0, 1).float(), target_ids[:, 1:].flatten(), ignore_index=_IGNORE
+        )
+
+    def score(self, prompts: list[EncodedPrompt]) -> Tensor:
+        """``(B, C)`` log-likelihood of every class name after every prompt."""
+        return score_classes(
+            self.llm,
+            [p.ids for p in prompts],
+            self.label_ids,
+            self.tokenizer.pad_token_id,
+            self.config.score_chunk_size,
+        )
+
+    def explain(
+        self,
+        batch: SkeletonBatch,
+        narratives: list[ActionNarrative],
+        prompts: list[EncodedPrompt],
+        scores: Tensor,
+    ) -> list[ExplanationRecord]:
+        """Generate "because ..." after each predicted label and pack one record per clip."""
+        preds = scores.argmax(-1).tolist()
+        generated = generate_continuations(
+            self.llm,
+            self.tokenizer,
+            [p.ids + self.label_ids[y] for p, y in zip(prompts, preds, strict=True)],
+            self.config.explanation_max_new_tokens,
+        )
+        probabilities = scores.float().softmax(-1)
+        top = probabilities.topk(min(self.config.top_k, len(self.class_names)), dim=-1)
+        labels = batch["label"].tolist() if "label" in batch else [None] * len(prompts)
+        records = []
+        for row, (narrative, prompt) in enumerate(zip(narratives, prompts, strict=True)):
+            records.append(
+                ExplanationRecord(
+                    sample_id=batch["name"][row],
+                    method="lvlm-var",
+                    predictions=[
+                        (self.class_names[c], float(p))
+                        for p, c in zip(top.values[row], top.indices[row], strict=True)
+                    ],
+                    ground_truth=[] if labels[row] is None else [self.class_names[labels[row]]],
+                    evidence=[
+                        EvidenceStep(s.name, s.start, s.start + s.length - 1) for s in narrative.segments
+                    ],
+                    text=f"{self.class_names[preds[row]]} {LABEL_END} {generated[row]}".strip(),
+                    tokens=prompt.narrative_tokens,
+                )
+            )
+        return records
+
+    def _token_counts(self, prompts: list[EncodedPrompt]) -> dict[str, Tensor]:
+        return {
+            "tokens_kept": torch.tensor([float(p.narrative_tokens) for p in prompts], device=self.device),
+            "tokens_total": torch.tensor([float(len(p.ids)) for p in prompts], device=self.device),
+        }
+
+    # ----------------------------------------------------------------- steps
+
+    def training_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Tensor]:
+        narratives = self.narratives(batch["skeleton"])
+        prompts = [self.prompts.encode_prompt(n) for n in narratives]
+        loss = self.lm_loss(prompts, narratives, batch["label"])
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(prompts))
+        return {"loss": loss, **self._token_counts(prompts)}
+
+    def _evaluate(self, batch: SkeletonBatch, stage: str, metric: MulticlassAccuracy) -> dict[str, Any]:
+        narratives = self.narratives(batch["skeleton"])
+        prompts = [self.prompts.encode_prompt(n) for n in narratives]
+        scores = self.score(prompts)
+        preds = scores.argmax(-1)
+        size = len(prompts)
+        metric(preds, batch["label"])
+        self.log(f"{stage}/acc", metric, prog_bar=True, batch_size=size)
+        counts = self._token_counts(prompts)
+        self.log(f"{stage}/narrative_tokens", counts["tokens_kept"].mean(), batch_size=size, sync_dist=True)
+        outputs = {"preds": preds, "scores": scores, **counts}
+        if stage == "val":
+            loss = self.lm_loss(prompts, narratives, batch["label"])
+            self.log("val/loss", loss, batch_size=size, sync_dist=True)
+        else:
+            outputs["explanations"] = self.explain(batch, narratives, prompts, scores)
+        return outputs
+
+    def validation_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Any]:
+        return self._evaluate(batch, "val", self.val_accuracy)
+
+    def test_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Any]:
+        return self._evaluate(batch, "test", self.test_accuracy)
+
+    def predict_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Any]:
+        narratives = self.narratives(batch["skeleton"])
+        prompts = [self.prompts.encode_prompt(n) for n in narratives]
+        scores = self.score(prompts)
+        return {
+            "preds": scores.argmax(-1),
+            "scores": scores,
+            **self._token_counts(prompts),
+            "explanations": self.explain(batch, narratives, prompts, scores),
+        }
+
+    # ----------------------------------------------------------------- adapter-only checkpoints
+
+    @staticmethod
+    def _is_adapter_key(key: str) -> bool:
+        return key.startswith("llm.") and (".lora_" in key or key.endswith(".new_rows"))
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Only the LoRA adapters and the action-token rows; never base or VST weights."""
+        full = super().state_dict(*args, **kwargs)
+        prefix = kwargs.get("prefix", "")
+        return OrderedDict((k, v) for k, v in full.items() if self._is_adapter_key(k[len(prefix) :]))
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> Any:
+        """Load adapter weights; base weights come from ``config.model_id``.
+
+        Raises:
+            ValueError: a key is not an adapter of this model, an adapter is missing, or a shape differs
+                (e.g. a VST codebook of another size).
+        """
+        own = super().state_dict()
+        expected = {k for k in own if self._is_adapter_key(k)}
+        unexpected = sorted(set(state_dict) - expected)
+        missing = sorted(expected - set(state_dict))
+        if unexpected or missing:
+            raise ValueError(
+                f"checkpoint does not match this LVLM classifier: unexpected keys {unexpected[:5]}, "
+                f"missing adapter keys {missing[:5]}; was it trained with another LoRA config, "
+                "token route or model?"
+            )
+        for key, value in state_dict.items():
+            if value.shape != own[key].shape:
+                raise ValueError(
+                    f"checkpoint tensor {key} has shape {tuple(value.shape)}, this model expects "
+                    f"{tuple(own[key].shape)} (another VST codebook size or LoRA rank?)"
+                )
+        result = super().load_state_dict(state_dict, strict=False, assign=assign)
+        return result._replace(missing_keys=[])  # base weights are absent by design, not missing
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["lvlm_classifier"] = {
+            "vst_checkpoint": self.hparams.vst_checkpoint,
+            "model_id": self.config.model_id,
+            "token_route": self.config.token_route,
+            "action_token_ids": list(self.vocabulary.token_ids),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        saved = checkpoint.get("lvlm_classifier")
+        if saved is not None and list(saved["action_token_ids"]) != list(self.vocabulary.token_ids):
+            ours = list(self.vocabulary.token_ids)
+            raise ValueError(
+                f"checkpoint places the action tokens at ids {saved['action_token_ids'][:3]}... "
+                f"({len(saved['action_token_ids'])} codes, route {saved['token_route']}, "
+                f"model {saved['model_id']}) but this model at {ours[:3]}... ({len(ours)} codes, "
+                f"route {self.config.token_route}, model {self.config.model_id})"
+            )

@@ -1,0 +1,99 @@
+"""Prompt and target token ids: instruction + action narrative + question -> class name + "because ...".
+
+Every piece is encoded on its own and the ids are concatenated, so the prompt, the class-name
+continuation scored at inference and the training target tokenize identically wherever they meet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from transformers import PreTrainedTokenizerBase
+
+from lvlm_var.lvlm.vocabulary import ActionVocabulary
+from lvlm_var.vst.narrative import ActionNarrative, NarrativeSegment
+
+__all__ = ["LABEL_END", "EncodedPrompt", "PromptBuilder"]
+
+# Said right after the class name: it ends the name (so "sit" cannot win by being a prefix of
+# "sit down") and opens the explanation.
+LABEL_END = "because"
+
+
+@dataclass(frozen=True)
+class EncodedPrompt:
+    """Token ids of one clip's prompt.
+
+    Attributes:
+        ids: the whole prompt, BOS first, ending with the assistant turn.
+        narrative_tokens: how many of ``ids`` are the action narrative.
+    """
+
+    ids: list[int]
+    narrative_tokens: int
+
+
+class PromptBuilder:
+    """Builds LLaVA-1.5 chat prompts (``USER: ... ASSISTANT:``) around action narratives.
+
+    Args:
+        tokenizer: the LLM tokenizer.
+        vocabulary: where action codes live in the LLM vocabulary.
+        instruction: the task description before the narrative.
+        question: the question after the narrative.
+        max_evidence: segments cited in a training explanation (the longest ones, in temporal order).
+    """
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        vocabulary: ActionVocabulary,
+        instruction: str,
+        question: str,
+        max_evidence: int = 3,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.vocabulary = vocabulary
+        self._head = self._encode(f"USER: {instruction}\nAction narrative:")
+        self._tail = self._encode(f"\n{question} ASSISTANT:")
+        self.max_evidence = max_evidence
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False).input_ids
+
+    def encode_narrative(self, narrative: ActionNarrative) -> list[int]:
+        """``<act_i> name (x.y s)`` per segment: the action token id, then its name and duration."""
+        ids: list[int] = []
+        for segment in narrative.segments:
+            ids.append(self.vocabulary.token_id(segment.code))
+            ids.extend(self._encode(f"{segment.name} ({segment.seconds:.1f} s)"))
+        return ids
+
+    def encode_prompt(self, narrative: ActionNarrative) -> EncodedPrompt:
+        """The prompt of one clip."""
+        narrative_ids = self.encode_narrative(narrative)
+        bos = [self.tokenizer.bos_token_id] if self.tokenizer.bos_token_id is not None else []
+        return EncodedPrompt(bos + self._head + narrative_ids + self._tail, len(narrative_ids))
+
+    def encode_label(self, class_name: str) -> list[int]:
+        """The scored continuation of a class: ``"<class name> because"``."""
+        return self._encode(f"{class_name} {LABEL_END}")
+
+    def evidence(self, narrative: ActionNarrative) -> list[NarrativeSegment]:
+        """The longest ``max_evidence`` segments, in temporal order."""
+        longest = sorted(narrative.segments, key=lambda s: (-s.length, s.start))[: self.max_evidence]
+        return sorted(longest, key=lambda s: s.start)
+
+    def explanation_text(self, narrative: ActionNarrative) -> str:
+        """The explanation a training target gives after ``because``, e.g.
+        ``"right arm rises for 0.4 s, then right hand waves for 1.2 s."``."""
+        steps = [f"{s.name} for {s.seconds:.1f} s" for s in self.evidence(narrative)]
+        return ", then ".join(steps) + "."
+
+    def encode_target(self, class_name: str, narrative: ActionNarrative) -> list[int]:
+        """Training target: the label continuation, the explanation and EOS."""
+        return (
+            self.encode_label(class_name)
+            + self._encode(self.explanation_text(narrative))
+            + [self.tokenizer.eos_token_id]
+        )

@@ -1,0 +1,375 @@
+"""``VSTModule``: trains the VST tokenizer and turns skeleton clips into action narratives.
+
+Pipeline: skeleton ``(B, 3, T, V, M)`` -> :class:`~lvlm_var.vst.encoder.VSTEncoder` (CTR-GCN class,
+``T / 4`` steps) -> :class:`~lvlm_var.vst.quantizer.VSTQuantizer` (EMA codebook, ``<act_k>`` codes) ->
+(training) :class:`~lvlm_var.vst.decoder.VSTDecoder` back to positions and velocities, and
+:class:`~lvlm_var.vst.head.TokenClassifierHead` on the quantized tokens -> (inference)
+:func:`~lvlm_var.vst.narrative.merge_token_runs` with the codes' names from
+:mod:`~lvlm_var.vst.naming` -> :class:`~lvlm_var.vst.narrative.ActionNarrative`.
+
+Training loss::
+
+    position_weight * L1(positions) + velocity_weight * L1(velocities)      (present bodies only)
+    + commitment_weight * ||f - sg(q)||^2 + classification_weight * CE(head(q), label)
+
+Logged keys: ``train/loss``, ``train/loss_position``, ``train/loss_velocity``, ``train/loss_commitment``,
+``train/loss_classification``, ``train/acc``, ``train/perplexity``, ``train/dead_codes``; the same
+losses and ``acc`` / ``perplexity`` / ``dead_codes`` under ``val/`` and ``test/``, plus
+``val/probe_acc`` and ``test/probe_acc``: the accuracy of a bag-of-codes ridge probe fitted on the codes
+of the current training epoch (so the tokens alone, without the head, show how much class information
+they carry). Validation, test and predict step outputs carry ``tokens_kept`` ``(B,)`` (narrative
+segments) and ``tokens_total`` ``(B,)`` (token steps) for ``TokenRetentionLogger``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch import LightningModule
+from torch import Tensor
+from torchmetrics.classification import MulticlassAccuracy
+
+from ..batches import SkeletonBatch
+from .config import VSTConfig
+from .decoder import DecodedMotion, VSTDecoder
+from .encoder import VSTEncoder
+from .graph import COORDINATES
+from .head import TokenClassifierHead
+from .naming import name_codes
+from .narrative import ActionNarrative, merge_token_runs
+from .probe import BagOfCodesProbe
+from .quantizer import VSTQuantizer, codebook_usage, distributed_world
+
+__all__ = ["VSTModule", "VSTOutput"]
+
+
+class VSTOutput(NamedTuple):
+    """One forward pass of :class:`VSTModule`.
+
+    Attributes:
+        codes: ``(B, S)`` long codebook indices.
+        quantized: ``(B, S, D)`` code vectors.
+        commitment_loss: scalar.
+        logits: ``(B, num_classes)`` of the token classification head.
+        reconstruction: decoded positions and velocities, ``(B, 3, T, V, M)`` each.
+    """
+
+    codes: Tensor
+    quantized: Tensor
+    commitment_loss: Tensor
+    logits: Tensor
+    reconstruction: DecodedMotion
+
+
+class VSTModule(LightningModule):
+    """The VST tokenizer as a LightningModule.
+
+    Args:
+        config: hyperparameters; ``None`` is the NTU preset (:meth:`VSTConfig.ntu`).
+        learning_rate: peak AdamW learning rate.
+        weight_decay: AdamW weight decay.
+        warmup_steps: linear warm-up steps before the cosine decay over the whole fit.
+    """
+
+    def __init__(
+        self,
+        config: VSTConfig | None = None,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        warmup_steps: int = 200,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.config = config if config is not None else VSTConfig.ntu()
+        if learning_rate <= 0 or weight_decay < 0 or warmup_steps < 0:
+            raise ValueError(
+                f"VSTModule needs learning_rate > 0, weight_decay >= 0 and warmup_steps >= 0, got "
+                f"{learning_rate}, {weight_decay}, {warmup_steps}"
+            )
+        cfg = self.config
+        self.encoder = VSTEncoder(cfg)
+        self.quantizer = VSTQuantizer(cfg)
+        self.decoder = VSTDecoder(cfg)
+        self.head = TokenClassifierHead(cfg)
+        self.probe = BagOfCodesProbe(cfg.codebook_size, cfg.num_classes, cfg.probe_ridge)
+        self.train_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
+        self.val_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
+        self.test_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
+        self.val_probe_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
+        self.test_probe_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
+        self.register_buffer("train_code_counts", torch.zeros(cfg.codebook_size), persistent=False)
+        self.register_buffer("eval_code_counts", torch.zeros(cfg.codebook_size), persistent=False)
+        self._code_names: list[str] | None = None
+
+    def configure_model(self) -> None:
+        """Rebuild the quantizer, keeping its state, when the process group changed since construction.
+
+        LightningCLI builds the module before DDP starts; the codebook must all-reduce its statistics once
+        it runs in several processes. Safe to call more than once.
+        """
+        synchronize = distributed_world()
+        if synchronize != self.quantizer.synchronize:
+            state = self.quantizer.state_dict()
+            self.quantizer = VSTQuantizer(self.config, synchronize=synchronize).to(
+                self.quantizer.codebook.device
+            )
+            self.quantizer.load_state_dict(state)
+
+    # ----------------------------------------------------------------------------------------- forward
+
+    def _check_skeleton(self, skeleton: Tensor, where: str) -> None:
+        cfg = self.config
+        if (
+            skeleton.ndim != 5
+            or skeleton.shape[1] != COORDINATES
+            or skeleton.shape[3] != cfg.num_joints
+            or skeleton.shape[4] != cfg.num_bodies
+            or skeleton.shape[2] % cfg.temporal_downsample
+        ):
+            raise ValueError(
+                f"VSTModule.{where}: skeleton must be "
+                f"(B, {COORDINATES}, T, {cfg.num_joints}, {cfg.num_bodies}) "
+                f"with T a multiple of {cfg.temporal_downsample}, got {tuple(skeleton.shape)}"
+            )
+
+    def forward_features(self, skeleton: Tensor) -> Tensor:
+        """Encoder features before quantization: ``(B, C, T, V, M)`` -> ``(B, S, D)``."""
+        return self.encoder(skeleton)
+
+    def forward_head(self, quantized: Tensor) -> Tensor:
+        """Class logits of the token head: ``(B, S, D)`` -> ``(B, num_classes)``."""
+        return self.head(quantized)
+
+    def forward(self, skeleton: Tensor) -> VSTOutput:
+        """Encode, quantize, decode and classify ``skeleton`` ``(B, C, T, V, M)``."""
+        self._check_skeleton(skeleton, "forward")
+        quantized = self.quantizer(self.forward_features(skeleton))
+        return VSTOutput(
+            quantized.codes,
+            quantized.quantized,
+            quantized.commitment_loss,
+            self.forward_head(quantized.quantized),
+            self.decoder(quantized.quantized),
+        )
+
+    @torch.no_grad()
+    def encode(self, skeleton: Tensor) -> Tensor:
+        """Codes of ``skeleton`` ``(B, C, T, V, M)`` -> ``(B, S)`` long, in eval mode (no codebook update)."""
+        self._check_skeleton(skeleton, "encode")
+        was_training = self.training
+        self.eval()
+        try:
+            return self.quantizer(self.forward_features(skeleton.to(self.device, torch.float32))).codes
+        finally:
+            self.train(was_training)
+
+    # ---------------------------------------------------------------------------------------- narratives
+
+    @property
+    def code_names(self) -> list[str]:
+        """Name of every code (computed on first use, refreshed after training, stored in checkpoints)."""
+        if self._code_names is None:
+            self.refresh_code_names()
+        return list(self._code_names)
+
+    def refresh_code_names(self) -> list[str]:
+        """Recompute every code's name from the current decoder and codebook (deterministic)."""
+        self._code_names = name_codes(self.quantizer, self.decoder, self.config)
+        return list(self._code_names)
+
+    def narratives(self, codes: Tensor, fps: float) -> list[ActionNarrative]:
+        """Run-length merged narratives of ``codes`` ``(B, S)``; a step is ``temporal_downsample / fps`` s."""
+        if fps <= 0:
+            raise ValueError(f"fps must be > 0, got {fps}")
+        names = self.code_names
+        seconds_per_step = self.config.temporal_downsample / fps
+        return [merge_token_runs(row, names, seconds_per_step, self.config.min_run) for row in codes.tolist()]
+
+    def tokenize(self, skeleton: Tensor, fps: float = 30.0) -> list[ActionNarrative]:
+        """Skeleton clips to action narratives.
+
+        Args:
+            skeleton: ``(B, 3, T, V, M)`` with ``T`` a multiple of the temporal down-sampling.
+            fps: frame rate of ``skeleton`` (sets the segments' durations in seconds).
+
+        Returns:
+            ``B`` narratives, e.g. ``<act_17> right hand rises fast (0.4 s) <act_3> stands still (1.2 s)``.
+
+        Raises:
+            ValueError: wrong skeleton shape or ``fps <= 0``.
+        """
+        return self.narratives(self.encode(skeleton), fps)
+
+    # ------------------------------------------------------------------------------------------ training
+
+    def _losses(self, batch: SkeletonBatch, output: VSTOutput) -> dict[str, Tensor]:
+        cfg = self.config
+        skeleton = batch["skeleton"]
+        present = (skeleton.abs().sum(dim=(1, 2, 3)) > 0).to(skeleton.dtype)  # (B, M)
+        mask = present[:, None, None, None, :]
+        velocity = (skeleton[:, :, 1:] - skeleton[:, :, :-1]) * cfg.frame_rate
+        position_error = (output.reconstruction.positions - skeleton).abs() * mask
+        velocity_error = (output.reconstruction.velocities[:, :, :-1] - velocity).abs() * mask
+        per_body = skeleton.shape[1] * skeleton.shape[3]
+        bodies = present.sum().clamp(min=1.0)
+        losses = {
+            "position": position_error.sum() / (bodies * per_body * skeleton.shape[2]),
+            "velocity": velocity_error.sum() / (bodies * per_body * max(skeleton.shape[2] - 1, 1)),
+            "commitment": output.commitment_loss,
+            "classification": F.cross_entropy(output.logits, batch["label"]),
+        }
+        losses["loss"] = (
+            cfg.position_weight * losses["position"]
+            + cfg.velocity_weight * losses["velocity"]
+            + cfg.commitment_weight * losses["commitment"]
+            + cfg.classification_weight * losses["classification"]
+        )
+        return losses
+
+    def _log_losses(self, stage: str, losses: dict[str, Tensor], batch_size: int) -> None:
+        evaluating = stage != "train"
+        for key, value in losses.items():
+            name = f"{stage}/loss" if key == "loss" else f"{stage}/loss_{key}"
+            self.log(
+                name,
+                value,
+                batch_size=batch_size,
+                on_step=not evaluating,
+                on_epoch=True,
+                sync_dist=evaluating,
+                prog_bar=key == "loss",
+            )
+
+    def _count_codes(self, counts: Tensor, codes: Tensor) -> None:
+        counts += torch.bincount(codes.flatten(), minlength=self.config.codebook_size).to(counts.dtype)
+
+    def _log_usage(self, stage: str, counts: Tensor) -> None:
+        usage = codebook_usage(self.trainer.strategy.reduce(counts.clone(), reduce_op="sum"))
+        self.log(f"{stage}/perplexity", usage.perplexity)
+        self.log(f"{stage}/dead_codes", float(usage.dead_codes))
+
+    def training_step(self, batch: SkeletonBatch, batch_idx: int) -> Tensor:
+        output = self(batch["skeleton"])
+        losses = self._losses(batch, output)
+        batch_size = len(batch["label"])
+        self._log_losses("train", losses, batch_size)
+        self.train_accuracy(output.logits.detach(), batch["label"])
+        self.log("train/acc", self.train_accuracy, on_step=False, on_epoch=True, batch_size=batch_size)
+        self._count_codes(self.train_code_counts, output.codes)
+        self.probe.accumulate(output.codes, batch["label"])
+        return losses["loss"]
+
+    def on_train_epoch_start(self) -> None:
+        self.train_code_counts.zero_()
+        self.probe.reset()
+
+    def on_train_epoch_end(self) -> None:
+        self._log_usage("train", self.train_code_counts)
+        self.refresh_code_names()
+
+    def on_fit_end(self) -> None:
+        self.refresh_code_names()
+
+    # --------------------------------------------------------------------------------- evaluation
+
+    def _retention(self, codes: Tensor) -> dict[str, Any]:
+        narratives = self.narratives(codes, self.config.frame_rate)
+        kept = torch.tensor([float(len(n.segments)) for n in narratives], device=codes.device)
+        return {
+            "narratives": narratives,
+            "tokens_kept": kept,
+            "tokens_total": torch.full_like(kept, float(codes.shape[1])),
+        }
+
+    def _evaluation_step(self, batch: SkeletonBatch, stage: str) -> dict[str, Any]:
+        output = self(batch["skeleton"])
+        losses = self._losses(batch, output)
+        batch_size = len(batch["label"])
+        self._log_losses(stage, losses, batch_size)
+        accuracy = getattr(self, f"{stage}_accuracy")
+        accuracy(output.logits, batch["label"])
+        self.log(f"{stage}/acc", accuracy, on_step=False, on_epoch=True, batch_size=batch_size)
+        self._count_codes(self.eval_code_counts, output.codes)
+        if self.probe.fitted:
+            getattr(self, f"{stage}_probe_accuracy").update(self.probe(output.codes), batch["label"])
+        retention = self._retention(output.codes)
+        return {
+            "loss": losses["loss"],
+            "tokens_kept": retention["tokens_kept"],
+            "tokens_total": retention["tokens_total"],
+        }
+
+    def _start_evaluation(self) -> None:
+        self.eval_code_counts.zero_()
+
+    def _end_evaluation(self, stage: str) -> None:
+        self._log_usage(stage, self.eval_code_counts)
+        if self.probe.fitted:
+            probe_accuracy = getattr(self, f"{stage}_probe_accuracy")
+            self.log(f"{stage}/probe_acc", probe_accuracy.compute())
+            probe_accuracy.reset()
+
+    def on_validation_epoch_start(self) -> None:
+        self._start_evaluation()
+        # Validation runs before on_train_epoch_end: the probe sees this epoch's training codes.
+        self.probe.fit(lambda t: self.trainer.strategy.reduce(t, reduce_op="sum"))
+
+    def validation_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Any]:
+        return self._evaluation_step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self._end_evaluation("val")
+
+    def on_test_epoch_start(self) -> None:
+        self._start_evaluation()
+
+    def test_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Any]:
+        return self._evaluation_step(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._end_evaluation("test")
+
+    def predict_step(self, batch: SkeletonBatch, batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        """Narratives of a batch, ready for JSONL (see ``callbacks.narrative_writer.NarrativeWriter``).
+
+        Returns:
+            ``name`` (B names), ``label`` (B ints, or None when the batch has none), ``narratives``
+            (B :class:`ActionNarrative`), ``tokens_kept`` ``(B,)`` and ``tokens_total`` ``(B,)``.
+        """
+        codes = self.encode(batch["skeleton"])
+        labels = batch.get("label")
+        return {
+            "name": list(batch["name"]),
+            "label": None if labels is None else labels.tolist(),
+            **self._retention(codes),
+        }
+
+    # ---------------------------------------------------------------------------------- checkpoints
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["vst_code_names"] = self.refresh_code_names()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if "vst_code_names" in checkpoint:
+            self._code_names = list(checkpoint["vst_code_names"])
+
+    # ------------------------------------------------------------------------------------ optimizer
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        optimizer = torch.optim.AdamW(
+            self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
+        )
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        warmup = min(self.hparams.warmup_steps, total // 2)
+
+        def schedule(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

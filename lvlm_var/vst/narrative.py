@@ -1,0 +1,129 @@
+"""Action narratives: run-length merged semantic action tokens with names and durations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["NarrativeSegment", "ActionNarrative", "merge_token_runs", "act_token"]
+
+_SEGMENT_PATTERN = re.compile(r"<act_(\d+)> (.+?) \((\d+(?:\.\d+)?) s\)")
+
+
+def act_token(code: int) -> str:
+    """The LLM vocabulary token of codebook entry ``code``, e.g. ``<act_17>``."""
+    return f"<act_{code}>"
+
+
+@dataclass(frozen=True)
+class NarrativeSegment:
+    """A run of one semantic action token.
+
+    Attributes:
+        code: codebook index.
+        name: human-readable name of the code, e.g. ``"right hand rises fast"``.
+        start: first token step of the run (in quantizer steps, not frames).
+        length: number of token steps in the run.
+        seconds: duration of the run in seconds of the source clip.
+    """
+
+    code: int
+    name: str
+    start: int
+    length: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ActionNarrative:
+    """The ordered segments of one clip; ``text`` is what the LLM reads."""
+
+    segments: tuple[NarrativeSegment, ...]
+
+    @property
+    def codes(self) -> list[int]:
+        return [segment.code for segment in self.segments]
+
+    @property
+    def text(self) -> str:
+        return " ".join(f"{act_token(s.code)} {s.name} ({s.seconds:.1f} s)" for s in self.segments)
+
+    @classmethod
+    def from_text(cls, text: str) -> ActionNarrative:
+        """Parse ``text`` back into segments (start/length are not in the text and are rebuilt as
+        consecutive unit runs).
+
+        Raises:
+            ValueError: ``text`` is not a sequence of ``<act_i> name (x.y s)`` segments.
+        """
+        matches = list(_SEGMENT_PATTERN.finditer(text))
+        if " ".join(m.group(0) for m in matches) != text.strip():
+            raise ValueError(f"not an action narrative: {text!r}; expected '<act_i> name (x.y s) ...'")
+        return cls(
+            tuple(
+                NarrativeSegment(int(m.group(1)), m.group(2), start=i, length=1, seconds=float(m.group(3)))
+                for i, m in enumerate(matches)
+            )
+        )
+
+
+def merge_token_runs(
+    codes: Sequence[int],
+    names: Sequence[str],
+    seconds_per_step: float,
+    min_run: int = 1,
+) -> ActionNarrative:
+    """Merge repeated codes into segments and absorb flicker.
+
+    A run shorter than ``min_run`` steps is flicker: it is merged into the longer of its
+    neighbours (the previous one on ties), and neighbours left equal are merged again, so the
+    narrative is temporally consistent. The first and last runs are kept if they are the only ones.
+
+    Args:
+        codes: per-step codebook indices of one clip, ``(S,)``.
+        names: name of every codebook entry (indexed by code).
+        seconds_per_step: duration of one quantizer step in seconds.
+        min_run: minimum run length in steps; ``1`` keeps every run.
+
+    Returns:
+        The clip's narrative.
+
+    Raises:
+        ValueError: ``min_run < 1`` or a code has no name.
+    """
+    if min_run < 1:
+        raise ValueError(f"min_run must be >= 1, got {min_run}")
+    runs: list[list[int]] = []  # [code, start, length]
+    for step, code in enumerate(int(c) for c in codes):
+        if runs and runs[-1][0] == code:
+            runs[-1][2] += 1
+        else:
+            runs.append([code, step, 1])
+    while len(runs) > 1:
+        short = [i for i, run in enumerate(runs) if run[2] < min_run]
+        if not short:
+            break
+        i = min(short, key=lambda j: (runs[j][2], j))
+        before = runs[i - 1] if i > 0 else None
+        after = runs[i + 1] if i + 1 < len(runs) else None
+        target = before if after is None or (before is not None and before[2] >= after[2]) else after
+        target[2] += runs[i][2]
+        target[1] = min(target[1], runs[i][1])
+        del runs[i]
+        merged: list[list[int]] = []
+        for run in runs:
+            if merged and merged[-1][0] == run[0]:
+                merged[-1][2] += run[2]
+            else:
+                merged.append(run)
+        runs = merged
+    for code, _, _ in runs:
+        if not 0 <= code < len(names):
+            raise ValueError(f"code {code} has no name: the codebook has {len(names)} names")
+    return ActionNarrative(
+        tuple(
+            NarrativeSegment(code, names[code], start, length, round(length * seconds_per_step, 6))
+            for code, start, length in runs
+        )
+    )

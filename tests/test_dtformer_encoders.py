@@ -1,0 +1,169 @@
+"""LaIAR configs, relation encoders (Eqs. 1-2), GPO joint space and explanations."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lvlm_var.dtformer import (
+    DTFormerConfig,
+    GeneralizedPooling,
+    JointSpaceEncoder,
+    LaIARConfig,
+    RelationEncoderConfig,
+    SemanticRelationEncoder,
+    TripletVocabulary,
+    VisualRelationEncoder,
+    explain_video,
+    rasterize_box_pair,
+)
+
+TINY_ENCODER = LaIARConfig.preset("tiny", num_classes=3).encoder
+
+
+def test_presets_and_overrides() -> None:
+    charades = LaIARConfig.preset("charades", num_classes=157)
+    assert (charades.dtformer.num_frames, charades.dtformer.max_pairs, charades.dtformer.dim) == (16, 8, 512)
+    assert charades.encoder.num_relations == 26 and charades.encoder.feature_dim == 2048
+    custom = LaIARConfig.preset("tiny", num_classes=3, embed_dim=32, num_heads=4, share_weights=True)
+    assert custom.dtformer.dim == 32 and custom.encoder.joint_dim == 16 and custom.share_weights
+    with pytest.raises(
+        ValueError, match="unknown LaIAR preset 'kinetics'; valid presets: charades, cad120, tiny"
+    ):
+        LaIARConfig.preset("kinetics", num_classes=3)
+    with pytest.raises(ValueError, match=r"unknown LaIAR override\(s\) \['layers'\]"):
+        LaIARConfig.preset("tiny", num_classes=3, layers=3)
+
+
+def test_config_checks_name_the_field() -> None:
+    with pytest.raises(ValueError, match=r"DTFormerConfig.dim \(30\) must be divisible by num_heads \(4\)"):
+        DTFormerConfig(dim=30, num_heads=4)
+    with pytest.raises(ValueError, match="RelationEncoderConfig.embed_dim must be even, got 15"):
+        RelationEncoderConfig(embed_dim=15)
+    with pytest.raises(ValueError, match="DTFormerConfig.selector_context must be 'class_token' or 'mean'"):
+        DTFormerConfig(selector_context="cls")
+    with pytest.raises(ValueError, match=r"encoder.embed_dim \(16\) must equal dtformer.dim \(32\)"):
+        LaIARConfig(
+            num_classes=2, encoder=RelationEncoderConfig(embed_dim=16), dtformer=DTFormerConfig(dim=32)
+        )
+
+
+def test_rasterize_box_pair_marks_each_box_in_its_channel() -> None:
+    boxes = torch.tensor([0.0, 0.0, 0.5, 0.5, 0.5, 0.75, 1.0, 1.0])
+    grid = rasterize_box_pair(boxes, size=4)
+    assert grid.shape == (2, 4, 4)
+    assert grid[0].tolist() == [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert grid[1].tolist() == [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 1]]
+    tiny_box = rasterize_box_pair(torch.tensor([0.6, 0.1, 0.61, 0.11, 0, 0, 1, 1.0]), size=4)
+    assert tiny_box[0].sum() == 1 and tiny_box[0, 0, 2] == 1
+
+
+def test_visual_and_semantic_encoders_shapes() -> None:
+    config = TINY_ENCODER
+    visual = VisualRelationEncoder(config)
+    features = [torch.randn(2, 4, 3, config.feature_dim) for _ in range(3)]
+    out = visual(*features, torch.rand(2, 4, 3, 8))
+    assert out.shape == (2, 4, 3, 3 * config.part_dim) == (2, 4, 3, visual.out_dim)
+    semantic = SemanticRelationEncoder(config)
+    relations = torch.zeros(2, 4, 3, config.num_relations)
+    relations[0, 0, 0, :2] = 1.0
+    s = semantic(torch.randint(config.num_object_classes, (2, 4, 3)), relations)
+    assert s.shape == (2, 4, 3, semantic.out_dim)
+    part = config.part_dim
+    expected_relation = semantic.relation[:2].mean(0)
+    torch.testing.assert_close(s[0, 0, 0, part : 2 * part], expected_relation)
+    assert torch.equal(s[1, 0, 0, part : 2 * part], torch.zeros(part))  # no relation -> zeros
+
+
+def test_semantic_encoder_rejects_bad_vocabulary() -> None:
+    semantic = SemanticRelationEncoder(TINY_ENCODER)
+    with pytest.raises(ValueError, match=r"object_class: expected indices in \[0, 5\), got range \[0, 7\]"):
+        semantic(torch.tensor([0, 7]), torch.zeros(2, TINY_ENCODER.num_relations))
+    with pytest.raises(ValueError, match="relations: expected 4 relation channels"):
+        semantic(torch.tensor([0]), torch.zeros(1, 26))
+
+
+def test_gpo_weights_and_padding_invariance() -> None:
+    torch.manual_seed(0)
+    pool = GeneralizedPooling(pe_dim=4, hidden=4)
+    weights = pool.pooling_weights(torch.tensor([3, 5]), max_length=5)
+    torch.testing.assert_close(weights.sum(1), torch.ones(2))
+    assert torch.all(weights[0, 3:] == 0)
+    features = torch.randn(2, 5, 6)
+    mask = torch.tensor([[True, False, True, True, False], [True] * 5])
+    pooled = pool(features, mask)
+    garbage = features.clone()
+    garbage[~mask] = 1e3
+    torch.testing.assert_close(pool(garbage, mask), pooled)
+    # one element: every pooling weight is on it -> the element itself
+    torch.testing.assert_close(pool(features[:, :1], mask[:, :1] | True), features[:, 0])
+    assert torch.equal(pool(features, torch.zeros_like(mask)), torch.zeros(2, 6))
+
+
+def test_joint_space_encoder_concatenates_global_vector() -> None:
+    encoder = JointSpaceEncoder(in_dim=6, embed_dim=8, pe_dim=4, hidden=4)
+    relations = torch.randn(2, 3, 2, 6)
+    mask = torch.rand(2, 3, 2) > 0.3
+    mask[:, 0, 0] = True
+    tokens, joint = encoder(relations, mask)
+    assert tokens.shape == (2, 3, 2, 8) and joint.shape == (2, 3, 2, 4)
+    torch.testing.assert_close(tokens[..., :4], joint)
+    torch.testing.assert_close(tokens[0, 0, 0, 4:], tokens[0, 2, 1, 4:])  # same global half in a video
+    torch.testing.assert_close(encoder.embed_tokens(relations), joint)
+
+
+def _fixed_vocabulary() -> TripletVocabulary:
+    # 2 objects x 2 relations, unit vectors along the axes: row o * 2 + r
+    return TripletVocabulary(torch.eye(4), ["box", "bed"], ["holding", "not_contacting"])
+
+
+def test_vocabulary_build_covers_every_triplet() -> None:
+    encoder = SemanticRelationEncoder(TINY_ENCODER)
+    joint = JointSpaceEncoder(encoder.out_dim, TINY_ENCODER.embed_dim, 4, 4)
+    objects = [f"o{i}" for i in range(TINY_ENCODER.num_object_classes)]
+    relations = [f"r{i}" for i in range(TINY_ENCODER.num_relations)]
+    vocabulary = TripletVocabulary.build(encoder, joint, objects, relations)
+    assert vocabulary.embeddings.shape == (5 * 4, TINY_ENCODER.joint_dim)
+    torch.testing.assert_close(vocabulary.embeddings.norm(dim=-1), torch.ones(20))
+    obj, rel, score = vocabulary.nearest(vocabulary.embeddings[[7, 13]] * 3)
+    assert obj.tolist() == [1, 3] and rel.tolist() == [3, 1]
+    torch.testing.assert_close(score, torch.ones(2))
+    with pytest.raises(ValueError, match="got 2 object names and 4 relation names"):
+        TripletVocabulary.build(encoder, joint, ["a", "b"], relations)
+
+
+def test_explain_video_orders_transitions_per_pair() -> None:
+    vocabulary = _fixed_vocabulary()
+    joint = torch.zeros(4, 2, 4)
+    keep = torch.zeros(4, 2)
+    # pair slot 0 is the box: holding in frames 0-1, not_contacting in frame 3; frame 2 dropped
+    joint[0, 0, 0] = joint[1, 0, 0] = joint[2, 0, 1] = joint[3, 0, 1] = 1.0
+    keep[[0, 1, 3], 0] = 1.0
+    # slot 1 is the bed in frame 1 only, nearest triplet names the box
+    joint[1, 1, 1] = 1.0
+    keep[1, 1] = 1.0
+    object_class = torch.tensor([[0, 1]] * 4)
+    record = explain_video(
+        "vid",
+        vocabulary,
+        joint,
+        keep,
+        object_class,
+        frame_index=torch.tensor([2, 5, 8, 10]),
+        probabilities=torch.tensor([0.1, 0.9, 0.4]),
+        class_names=["sit", "place", "open"],
+        ground_truth=["place"],
+        top_k=2,
+    )
+    assert record.method == "laiar" and record.tokens == 4
+    assert record.predictions == [("place", pytest.approx(0.9)), ("open", pytest.approx(0.4))]
+    assert record.text == (
+        "person-box: holding (frame 2) -> not_contacting (frame 10); "
+        "person-bed: not_contacting (box) (frame 5)"
+    )
+    assert [(step.text, step.start, step.end) for step in record.evidence] == [
+        ("person-box: holding", 2, 5),
+        ("person-bed: not_contacting (box)", 5, 5),
+        ("person-box: not_contacting", 10, 10),
+    ]
+    assert record.evidence[0].score == pytest.approx(1.0)

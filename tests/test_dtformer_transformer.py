@@ -1,0 +1,140 @@
+"""Token selection (Eq. 3) and the DT-Former (Eqs. 4-6): shapes, masks, gradients, dropping == masking."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from lvlm_var.dtformer import DTFormer, DTFormerConfig, PackedLayout, SpatioTemporalSelector, TokenSelector
+
+TINY = DTFormerConfig.tiny()
+
+
+def _inputs(batch: int = 4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    tokens = torch.randn(batch, TINY.num_frames, TINY.max_pairs, TINY.dim, generator=generator)
+    mask = torch.rand(batch, TINY.num_frames, TINY.max_pairs, generator=generator) < 0.6
+    mask[:, 0, 0] = True
+    return tokens, mask
+
+
+def test_selector_is_binary_in_forward_and_passes_gradients() -> None:
+    torch.manual_seed(0)
+    selector = TokenSelector(dim=8, hidden=8, tau=1.0, init_keep_bias=0.0).train()
+    tokens = torch.randn(3, 10, 8, requires_grad=True)
+    mask = torch.ones(3, 10, dtype=torch.bool)
+    mask[0, 5:] = False
+    keep = selector(tokens, torch.randn(3, 8), mask)
+    assert set(keep.unique().tolist()) <= {0.0, 1.0}
+    assert 0 < keep[mask].sum() < mask.sum()  # some kept, some dropped
+    assert torch.all(keep[~mask] == 0)
+    (keep * torch.arange(10.0)).sum().backward()
+    assert tokens.grad is not None and tokens.grad.abs().sum() > 0
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in selector.parameters())
+
+
+def test_selector_is_deterministic_in_eval() -> None:
+    selector = TokenSelector(dim=8, hidden=8, tau=1.0, init_keep_bias=0.0).eval()
+    tokens, context, mask = torch.randn(2, 6, 8), torch.randn(2, 8), torch.ones(2, 6, dtype=torch.bool)
+    assert torch.equal(selector(tokens, context, mask), selector(tokens, context, mask))
+
+
+def test_spatio_temporal_selection_multiplies_and_respects_switches() -> None:
+    tokens, mask = _inputs()
+    context = torch.zeros(tokens.shape[0], TINY.dim)
+    both = SpatioTemporalSelector(TINY.dim, 8, 1.0, 0.0, temporal=True, spatial=True).eval()
+    selection = both(tokens, context, mask)
+    assert selection.temporal.shape == mask.shape[:2] and selection.spatial.shape == mask.shape
+    torch.testing.assert_close(selection.keep, selection.temporal.unsqueeze(-1) * selection.spatial)
+    assert torch.all(selection.keep[~mask] == 0)
+    none = SpatioTemporalSelector(TINY.dim, 8, 1.0, 0.0, temporal=False, spatial=False)
+    assert list(none.parameters()) == []
+    torch.testing.assert_close(none(tokens, context, mask).keep, mask.float())
+    temporal_only = SpatioTemporalSelector(TINY.dim, 8, 1.0, 0.0, temporal=True, spatial=False).eval()
+    keep = temporal_only(tokens, context, mask)
+    # whole frames are kept or dropped
+    frame_keep = keep.temporal.unsqueeze(-1).expand_as(mask)
+    assert torch.equal(keep.keep, frame_keep * mask)
+
+
+@pytest.mark.parametrize("temporal,spatial", [(True, True), (False, True), (True, False), (False, False)])
+@pytest.mark.parametrize("context", ["class_token", "mean"])
+def test_dropped_equals_masked_at_eval(temporal: bool, spatial: bool, context: str) -> None:
+    torch.manual_seed(1)
+    config = replace(
+        TINY,
+        temporal_selection=temporal,
+        spatial_selection=spatial,
+        init_keep_bias=0.0,
+        selector_context=context,
+    )
+    former = DTFormer(config).eval()
+    tokens, mask = _inputs(batch=6)
+    mask[5] = False  # a video without any pair
+    with torch.no_grad():
+        dropped = former(tokens, mask, drop=True)
+        masked = former(tokens, mask, drop=False)
+        default = former(tokens, mask)
+    assert (dropped.z - masked.z).abs().max() < 1e-5
+    assert torch.equal(default.z, dropped.z)
+    assert torch.equal(dropped.tokens_kept, masked.tokens_kept)
+    assert torch.equal(dropped.tokens_total, mask.flatten(1).sum(1).float())
+    if temporal or spatial:
+        assert 0 < dropped.tokens_kept.sum() < dropped.tokens_total.sum()
+    else:
+        assert torch.equal(dropped.tokens_kept, dropped.tokens_total)
+
+
+def test_padding_and_dropped_tokens_are_never_attended() -> None:
+    torch.manual_seed(2)
+    former = DTFormer(replace(TINY, init_keep_bias=0.0)).eval()
+    tokens, mask = _inputs()
+    with torch.no_grad():
+        reference = former(tokens, mask, drop=False)
+        ignored = (reference.selection.keep == 0).unsqueeze(-1)
+        # changing an ignored token may change selection only of itself; padding is never selected
+        perturbed = tokens.masked_fill(ignored & ~mask.unsqueeze(-1), 100.0)
+        again = former(perturbed, mask, drop=False)
+    assert torch.all(reference.selection.keep[~mask] == 0)
+    torch.testing.assert_close(again.z, reference.z)
+
+
+def test_training_forward_shapes_and_gradients_reach_selectors() -> None:
+    torch.manual_seed(3)
+    former = DTFormer(replace(TINY, init_keep_bias=0.0)).train()
+    tokens, mask = _inputs()
+    tokens.requires_grad_(True)
+    out = former(tokens, mask)
+    assert out.z.shape == (tokens.shape[0], TINY.dim)
+    assert set(out.selection.keep.unique().tolist()) <= {0.0, 1.0}
+    out.z.square().sum().backward()
+    for name, parameter in former.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+def test_too_long_input_is_rejected() -> None:
+    former = DTFormer(TINY)
+    with pytest.raises(ValueError, match=r"T=5, K=3; this model was built for at most T=4, K=3"):
+        former(torch.randn(1, 5, 3, TINY.dim), torch.ones(1, 5, 3, dtype=torch.bool))
+
+
+def test_shorter_input_uses_a_slice_of_the_position_embedding() -> None:
+    former = DTFormer(TINY).eval()
+    out = former(torch.randn(2, 2, 1, TINY.dim), torch.ones(2, 2, 1, dtype=torch.bool))
+    assert out.z.shape == (2, TINY.dim) and out.selection.keep.shape == (2, 2, 1)
+
+
+def test_packed_layout_round_trip() -> None:
+    valid = torch.tensor([[True, False, True, True], [True, False, False, False], [True, True, False, True]])
+    sequence = torch.arange(24.0).reshape(3, 4, 2)
+    layout = PackedLayout.from_mask(valid)
+    packed = sequence[valid]
+    padded = layout.unpack(packed)
+    assert padded.shape == (3, 3, 2)
+    assert layout.key_mask.tolist() == [[True, True, True], [True, False, False], [True, True, True]]
+    torch.testing.assert_close(padded[0], sequence[0, [0, 2, 3]])
+    assert torch.equal(padded[1, 1:], torch.zeros(2, 2))
+    torch.testing.assert_close(layout.pack(padded), packed)
+    torch.testing.assert_close(packed[layout.row_starts], sequence[:, 0])

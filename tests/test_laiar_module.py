@@ -1,0 +1,156 @@
+"""LaIARModule: gradients, a Lightning fit / test / predict on random scene-graph batches, checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from laiar_batches import RandomSceneGraphDataset, random_batch, tiny_module_kwargs
+from lightning import Trainer, seed_everything
+from torch.utils.data import DataLoader
+
+from lvlm_var.dtformer import LaIARModule
+from lvlm_var.explanation import ExplanationRecord
+
+
+def _trainer(tmp_path: Path, **kwargs: object) -> Trainer:
+    defaults = dict(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+    )
+    return Trainer(**{**defaults, **kwargs})
+
+
+def _loader(length: int = 6, multi_label: bool = True) -> DataLoader:
+    return DataLoader(RandomSceneGraphDataset(length, multi_label=multi_label), batch_size=3)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"share_weights": True},
+        {"use_sim": False, "use_xm": False, "use_tss": False},
+        {"temporal_selection": False, "spatial_selection": False, "multi_label": False},
+    ],
+)
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
+def test_every_trainable_parameter_gets_a_gradient(overrides: dict) -> None:
+    seed_everything(0)
+    module = LaIARModule(**tiny_module_kwargs(**overrides))
+    batch = random_batch(batch_size=4, multi_label=overrides.get("multi_label", True))
+    output = module.training_step(batch, 0)
+    output["loss"].backward()
+    missing = [name for name, p in module.named_parameters() if p.requires_grad and p.grad is None]
+    assert missing == []
+    assert output["tokens_kept"].shape == output["tokens_total"].shape == (4,)
+    assert torch.all(output["tokens_kept"] <= output["tokens_total"])
+
+
+def test_arguments_are_checked() -> None:
+    with pytest.raises(
+        ValueError, match="unknown LaIAR preset 'huge'; valid presets: charades, cad120, tiny"
+    ):
+        LaIARModule(**tiny_module_kwargs(preset="huge"))
+    with pytest.raises(ValueError, match="class_names has 2 names, expected num_classes=6"):
+        LaIARModule(**tiny_module_kwargs(class_names=["a", "b"]))
+
+
+def test_fit_and_test_multi_label(tmp_path: Path) -> None:
+    seed_everything(0)
+    module = LaIARModule(**tiny_module_kwargs())
+    trainer = _trainer(tmp_path, fast_dev_run=2)
+    trainer.fit(module, _loader(), _loader())
+    logged = trainer.callback_metrics
+    for key in (
+        "train/loss",
+        "train/loss_cls",
+        "train/loss_sim",
+        "train/loss_tss",
+        "train/loss_xm",
+        "val/mAP",
+    ):
+        assert key in logged and torch.isfinite(logged[key]), key
+    results = trainer.test(module, _loader(), verbose=False)
+    assert 0.0 <= results[0]["test/mAP"] <= 1.0
+
+
+def test_fit_and_test_single_label(tmp_path: Path) -> None:
+    seed_everything(0)
+    module = LaIARModule(**tiny_module_kwargs(multi_label=False, class_names=[f"a{i}" for i in range(6)]))
+    trainer = _trainer(tmp_path, fast_dev_run=1)
+    trainer.fit(module, _loader(multi_label=False), _loader(multi_label=False))
+    results = trainer.test(module, _loader(multi_label=False), verbose=False)
+    assert {"test/mAR", "test/acc", "test/loss"} <= set(results[0])
+
+
+def test_predict_returns_explanations_and_retention(tmp_path: Path) -> None:
+    module = LaIARModule(**tiny_module_kwargs(class_names=[f"action {i}" for i in range(6)]))
+    outputs = _trainer(tmp_path).predict(module, _loader())
+    assert len(outputs) == 2
+    first = outputs[0]
+    assert first["probabilities"].shape == (3, 6) and first["video_id"] == [
+        "video_000",
+        "video_001",
+        "video_002",
+    ]
+    assert {"tokens_kept", "tokens_total", "temporal_keep_rate", "spatial_keep_rate"} <= set(first)
+    records = first["explanations"]
+    assert [r.sample_id for r in records] == first["video_id"]
+    assert all(isinstance(r, ExplanationRecord) and r.method == "laiar" for r in records)
+    assert records[0].tokens == int(first["tokens_kept"][0])
+    assert len(records[0].predictions) == 5 and records[0].predictions[0][0].startswith("action ")
+    if records[0].tokens:
+        assert records[0].text.startswith("person-")
+
+
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
+def test_validation_skips_explanations_unless_asked() -> None:
+    module = LaIARModule(**tiny_module_kwargs())
+    batch = random_batch()
+    module.eval()
+    with torch.no_grad():
+        assert "explanations" not in module.validation_step(batch, 0)
+        module.hparams.explain_in_validation = True
+        assert len(module.validation_step(batch, 0)["explanations"]) == 3
+
+
+def test_checkpoint_round_trip_gives_identical_predictions(tmp_path: Path) -> None:
+    seed_everything(0)
+    module = LaIARModule(**tiny_module_kwargs(share_weights=True))
+    trainer = _trainer(tmp_path, max_steps=2, limit_val_batches=0)
+    trainer.fit(module, _loader())
+    path = tmp_path / "laiar.ckpt"
+    trainer.save_checkpoint(path)
+    restored = LaIARModule.load_from_checkpoint(path)
+    batch = random_batch(seed=5)
+    module.eval()
+    restored.eval()
+    with torch.no_grad():
+        assert torch.equal(module(batch), restored(batch))
+    assert restored.hparams.share_weights and restored.model.language_former is restored.model.video_former
+
+
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
+def test_training_fits_a_fixed_batch() -> None:
+    seed_everything(0)
+    module = LaIARModule(**tiny_module_kwargs(multi_label=False))
+    batch = random_batch(batch_size=6, multi_label=False, seed=3)
+    optimizer = torch.optim.AdamW(module.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(40):
+        optimizer.zero_grad()
+        output = module.training_step(batch, 0)
+        output["loss"].backward()
+        optimizer.step()
+        losses.append(output["loss"].item())
+    assert losses[-1] < 0.5 * losses[0]
+    module.eval()
+    with torch.no_grad():
+        assert torch.equal(module(batch).argmax(-1), batch["labels"])

@@ -1,0 +1,75 @@
+"""VST encoder, graph and config: shapes for both joint layouts and body counts, size of the NTU preset."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lvlm_var.vst import KINECT_V1_LAYOUT, NTU_LAYOUT, VSTConfig, VSTEncoder, joint_layout, spatial_adjacency
+
+
+@pytest.mark.parametrize("num_joints", [25, 20])
+@pytest.mark.parametrize("num_bodies", [1, 2])
+def test_encoder_emits_one_feature_per_token_step(num_joints: int, num_bodies: int) -> None:
+    config = VSTConfig.tiny(num_joints=num_joints, num_bodies=num_bodies)
+    encoder = VSTEncoder(config)
+    features = encoder(torch.randn(3, 3, config.num_frames, num_joints, num_bodies))
+    assert features.shape == (3, config.num_steps, config.token_dim)
+    assert config.num_steps == config.num_frames // 4
+
+
+def test_ntu_preset_is_a_ctr_gcn_sized_encoder_with_4x_downsampling() -> None:
+    config = VSTConfig.ntu()
+    encoder = VSTEncoder(config)
+    assert 1.0e6 <= sum(p.numel() for p in encoder.parameters()) <= 2.5e6
+    assert (config.num_frames, config.num_steps, config.codebook_size) == (64, 16, 256)
+
+
+def test_absent_body_does_not_change_the_features() -> None:
+    torch.manual_seed(0)
+    config = VSTConfig.tiny(num_bodies=2)
+    encoder = VSTEncoder(config).eval()
+    one = torch.randn(2, 3, config.num_frames, 25, 1)
+    padded = torch.cat([one, torch.zeros_like(one)], dim=-1)
+    torch.testing.assert_close(encoder(padded), encoder(one))
+
+
+def test_layouts_are_trees_chosen_by_joint_count() -> None:
+    assert joint_layout(25) is NTU_LAYOUT and joint_layout(20) is KINECT_V1_LAYOUT
+    for layout in (NTU_LAYOUT, KINECT_V1_LAYOUT):
+        assert len(layout.bones) == layout.num_joints - 1
+        adjacency = spatial_adjacency(layout)
+        assert adjacency.shape == (3, layout.num_joints, layout.num_joints)
+        torch.testing.assert_close(adjacency[0], torch.eye(layout.num_joints))
+        nonzero_columns = adjacency[1].sum(dim=0) > 0
+        torch.testing.assert_close(
+            adjacency[1].sum(dim=0)[nonzero_columns], torch.ones(int(nonzero_columns.sum()))
+        )
+    assert NTU_LAYOUT.parents[NTU_LAYOUT.index("right_hand_tip")] == NTU_LAYOUT.index("right_hand")
+
+
+def test_unknown_joint_count_is_refused_with_the_known_layouts() -> None:
+    with pytest.raises(ValueError, match=r"no skeleton layout with 18 joints; known layouts: 20 .*25"):
+        joint_layout(18)
+    with pytest.raises(ValueError, match=r"num_joints must be one of \(25, 20\).*got 17"):
+        VSTConfig(num_joints=17)
+
+
+def test_config_checks_name_the_field() -> None:
+    with pytest.raises(
+        ValueError, match=r"num_frames \(30\) must be divisible by the temporal down-sampling 4"
+    ):
+        VSTConfig(num_frames=30)
+    with pytest.raises(
+        ValueError, match=r"temporal_strides has 2 entries, expected one per encoder block \(10\)"
+    ):
+        VSTConfig(temporal_strides=(2, 2))
+    with pytest.raises(ValueError, match=r"VSTConfig.codebook_size must be > 0, got 0"):
+        VSTConfig(codebook_size=0)
+    with pytest.raises(
+        ValueError, match=r"unknown VST preset 'huge'; valid presets: ntu, nw_ucla, small, tiny"
+    ):
+        VSTConfig.from_name("huge")
+    with pytest.raises(ValueError, match=r"unknown VSTConfig field\(s\) \['codebook'\]"):
+        VSTConfig.from_name("tiny", codebook=3)
+    assert VSTConfig.from_name("nw_ucla", num_classes=12).num_joints == 20

@@ -1,0 +1,177 @@
+"""VSTModule: gradients, Lightning fit / validate / predict, narratives, checkpoints, JSONL writer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from lightning.pytorch import Callback, Trainer
+from torch.utils.data import DataLoader
+
+from callbacks.narrative_writer import NarrativeWriter
+from lvlm_var.batches import SkeletonBatch
+from lvlm_var.vst import ActionNarrative, BagOfCodesProbe, VSTConfig, VSTModule
+
+CONFIG = VSTConfig.tiny(num_classes=3)
+
+
+def _batch(size: int = 4, seed: int = 0) -> SkeletonBatch:
+    generator = torch.Generator().manual_seed(seed)
+    skeleton = torch.randn(
+        size, 3, CONFIG.num_frames, CONFIG.num_joints, CONFIG.num_bodies, generator=generator
+    )
+    skeleton[::2, ..., 1] = 0.0  # every other clip has one person
+    return SkeletonBatch(
+        skeleton=skeleton,
+        label=torch.arange(size) % CONFIG.num_classes,
+        name=[f"clip{seed}_{i}" for i in range(size)],
+    )
+
+
+def _loader(num_batches: int = 2) -> DataLoader:
+    return DataLoader([_batch(seed=i) for i in range(num_batches)], batch_size=None)
+
+
+def _trainer(**kwargs) -> Trainer:
+    return Trainer(
+        accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False, **kwargs
+    )
+
+
+class _RecordOutputs(Callback):
+    def __init__(self) -> None:
+        self.outputs: list[dict] = []
+
+    def on_validation_batch_end(
+        self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0
+    ) -> None:
+        self.outputs.append(outputs)
+
+
+def test_every_trainable_parameter_gets_a_gradient() -> None:
+    torch.manual_seed(0)
+    module = VSTModule(CONFIG)
+    for block in module.encoder.blocks:  # CTR-GC's refinement starts switched off (alpha = 0)
+        block.graph_conv.alpha.data.fill_(0.5)
+    batch = _batch()
+    output = module(batch["skeleton"])
+    module._losses(batch, output)["loss"].backward()
+    missing = [
+        name
+        for name, p in module.named_parameters()
+        if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)
+    ]
+    assert not missing
+
+
+def test_fast_dev_run_fit_logs_and_reports_token_retention(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = VSTModule(CONFIG, warmup_steps=1)
+    recorder = _RecordOutputs()
+    trainer = _trainer(fast_dev_run=2, callbacks=[recorder], default_root_dir=tmp_path)
+    trainer.fit(module, _loader(), _loader())
+    metrics = trainer.callback_metrics
+    for key in (
+        "train/loss",
+        "train/loss_position",
+        "train/loss_velocity",
+        "train/loss_commitment",
+        "train/loss_classification",
+        "train/acc",
+        "train/perplexity",
+        "train/dead_codes",
+        "val/acc",
+        "val/perplexity",
+        "val/dead_codes",
+        "val/probe_acc",
+    ):
+        assert key in metrics, key
+    assert recorder.outputs
+    for outputs in recorder.outputs:
+        assert outputs["tokens_kept"].shape == (4,) and outputs["tokens_total"].shape == (4,)
+        assert bool((outputs["tokens_kept"] >= 1).all()) and bool(
+            (outputs["tokens_kept"] <= CONFIG.num_steps).all()
+        )
+        assert bool((outputs["tokens_total"] == CONFIG.num_steps).all())
+
+
+def test_tokenize_narrative_round_trip() -> None:
+    torch.manual_seed(0)
+    module = VSTModule(CONFIG)
+    narratives = module.tokenize(_batch()["skeleton"], fps=20.0)
+    assert len(narratives) == 4
+    names = module.code_names
+    for narrative in narratives:
+        assert sum(s.length for s in narrative.segments) == CONFIG.num_steps
+        parsed = ActionNarrative.from_text(narrative.text)
+        assert parsed.codes == narrative.codes
+        assert [s.name for s in parsed.segments] == [names[c] for c in narrative.codes]
+        assert [s.seconds for s in parsed.segments] == pytest.approx(
+            [s.seconds for s in narrative.segments], abs=0.05
+        )
+
+
+def test_flicker_is_merged_into_its_neighbour() -> None:
+    module = VSTModule(VSTConfig.from_name("tiny", num_classes=3, min_run=2))
+    codes = torch.tensor([[3, 3, 3, 7, 3, 3, 5, 5], [1, 1, 1, 1, 1, 1, 1, 1]])
+    first, second = module.narratives(codes, fps=30.0)
+    assert first.codes == [3, 5] and [s.length for s in first.segments] == [6, 2]
+    assert first.segments[0].seconds == pytest.approx(6 * 4 / 30.0)
+    assert second.codes == [1]
+
+
+def test_checkpoint_round_trip_keeps_tokens_and_names(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = VSTModule(CONFIG, warmup_steps=1)
+    trainer = _trainer(
+        max_steps=3, limit_val_batches=0, default_root_dir=tmp_path, enable_checkpointing=False
+    )
+    trainer.fit(module, _loader(3))
+    path = tmp_path / "vst.ckpt"
+    trainer.save_checkpoint(path)
+    stored = torch.load(path, weights_only=False)["vst_code_names"]
+    skeleton = _batch(seed=9)["skeleton"]
+    before = [n.text for n in module.tokenize(skeleton)]
+    loaded = VSTModule.load_from_checkpoint(path)
+    assert loaded.code_names == module.code_names == stored
+    assert [n.text for n in loaded.tokenize(skeleton)] == before
+    assert loaded.refresh_code_names() == stored  # recomputing from the loaded weights gives the same names
+
+
+def test_predict_writes_one_json_line_per_clip(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = VSTModule(CONFIG)
+    output_path = tmp_path / "out" / "narratives.jsonl"
+    trainer = _trainer(callbacks=[NarrativeWriter(output_path)])
+    predictions = trainer.predict(module, _loader(2))
+    lines = [json.loads(line) for line in output_path.read_text().splitlines()]
+    assert [line["name"] for line in lines] == [f"clip{s}_{i}" for s in range(2) for i in range(4)]
+    for line in lines:
+        assert set(line) == {"name", "label", "narrative", "codes", "num_segments"}
+        assert ActionNarrative.from_text(line["narrative"]).codes == line["codes"]
+        assert line["num_segments"] == len(line["codes"])
+    assert predictions[0]["tokens_kept"].tolist() == [float(line["num_segments"]) for line in lines[:4]]
+
+
+def test_wrong_skeleton_shape_is_refused_with_the_expected_shape() -> None:
+    module = VSTModule(CONFIG)
+    with pytest.raises(
+        ValueError,
+        match=r"tokenize: skeleton must be \(B, 3, T, 25, 2\) with T a multiple of 4, "
+        r"got \(2, 3, 16, 20, 2\)",
+    ):
+        module.tokenize(torch.zeros(2, 3, 16, 20, 2))
+    with pytest.raises(ValueError, match=r"fps must be > 0, got 0"):
+        module.tokenize(torch.zeros(2, 3, 16, 25, 2), fps=0)
+
+
+def test_bag_of_codes_probe_separates_classes_by_their_codes() -> None:
+    probe = BagOfCodesProbe(codebook_size=6, num_classes=3, ridge=1e-3)
+    codes = torch.tensor([[0, 0, 1], [1, 1, 0], [2, 3, 2], [3, 3, 2], [4, 5, 5], [5, 4, 4]])
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    assert not probe.fit()
+    probe.accumulate(codes, labels)
+    assert probe.fit()
+    assert probe(codes).argmax(dim=1).tolist() == labels.tolist()

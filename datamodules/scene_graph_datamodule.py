@@ -137,6 +137,8 @@ class ActionGenomeDataModule(StoreDataModule):
         ag_dir: the Action Genome directory (``annotations/``, ``features/``); default
             ``<data_dir>/action_genome``.
         charades_dir: the directory of the Charades csvs and class list; default ``<data_dir>/charades``.
+        features_dir: the box-feature ``.npz`` directory; default ``<ag_dir>/features``. Point it at
+            features of ground-truth boxes (LaIAR's "oracle" setting) or of detected boxes ("RGB").
         frames_per_video: T, frames sampled from every video.
         max_pairs: K, human-object pairs kept per frame.
         batch_size: global batch size (divided over the processes; must divide by the world size).
@@ -157,6 +159,7 @@ class ActionGenomeDataModule(StoreDataModule):
         data_dir: str | Path = "data/synthetic",
         ag_dir: str | Path | None = None,
         charades_dir: str | Path | None = None,
+        features_dir: str | Path | None = None,
         frames_per_video: int = 16,
         max_pairs: int = 8,
         batch_size: int = 32,
@@ -176,6 +179,7 @@ class ActionGenomeDataModule(StoreDataModule):
         self.save_hyperparameters()
         self.ag_dir = Path(ag_dir) if ag_dir is not None else self.data_dir / "action_genome"
         self.charades_dir = Path(charades_dir) if charades_dir is not None else self.data_dir / "charades"
+        self._features_dir = Path(features_dir) if features_dir is not None else self.ag_dir / "features"
         self.frames_per_video = frames_per_video
         self.max_pairs = max_pairs
 
@@ -185,11 +189,12 @@ class ActionGenomeDataModule(StoreDataModule):
 
     @property
     def features_dir(self) -> Path:
-        return self.ag_dir / "features"
+        return self._features_dir
 
     @property
     def store_name(self) -> str:
-        return "action-genome"
+        # One store per feature set, so oracle-box and detected-box features can be used in turn.
+        return f"action-genome-{self.features_dir.name}"
 
     @property
     def source_description(self) -> str:

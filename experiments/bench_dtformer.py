@@ -4,13 +4,13 @@ Shapes: the paper states none (no T, K, D, depth, batch), so we use our Charades
 (``DTFormerConfig.charades()``): T=16 frames x K=8 pairs = 128 relation tokens + [class], D=512,
 4 pre-LN blocks, 8 heads, MLP ratio 4; batch 8 clips (a CPU-sized batch), every token valid.
 
-* ``train``: one forward + backward of the DT-Former (selection, masking, straight-through Gumbel) with a
-  linear head and BCE, next to ``torch.nn.TransformerEncoder`` of the same width and depth (pre-LN, GELU)
-  over all tokens with the same head. Goal: selection costs < 20 %.
-* ``eval``: the same trained-mode-free model (``eval()``) with token dropping on (kept tokens gathered)
-  and off (dropped tokens masked), at two retention levels set by the selectors' keep bias: 71 % (the
-  paper's Charades "Num", 26.0 of 36.6) and 29 % (CAD-120, 14.2 of 49.8). Goal: speed-up
-  >= 0.7 / fraction kept.
+* ``train``: one forward + backward of the DT-Former (selection with straight-through Gumbel, the
+  default ``attention_policy`` attention) with a linear head and BCE, next to
+  ``torch.nn.TransformerEncoder`` of the same width and depth (pre-LN, GELU) over all tokens with the
+  same head. Goal: selection costs < 20 %.
+* ``eval``: the same model in ``eval()`` with token dropping on (only kept tokens computed) and off
+  (dropped tokens masked), at two retention levels set by the selectors' keep bias: 71 % (the paper's
+  Charades "Num", 26.0 of 36.6) and 29 % (CAD-120, 14.2 of 49.8). Goal: speed-up >= 0.7 / fraction kept.
 
 Throughput is clips per CPU-second of one thread (the machine is shared, so wall time is not a measure
 of the work); each number is the fastest of several interleaved runs after one untimed warm-up run.
@@ -135,7 +135,7 @@ def _measure() -> list[dict]:
         {"bench": "train", "model": "nn.TransformerEncoder (all tokens)", "clips_per_s": plain_train},
         {
             "bench": "train",
-            "model": "DT-Former (selection + masking)",
+            "model": "DT-Former (selection, policy attention)",
             "clips_per_s": dt_train,
             "selection_overhead": overhead,
             "goal": "overhead < 0.20",

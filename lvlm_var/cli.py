@@ -41,6 +41,30 @@ Run `lvlm-var <command> --help` for a command's options.
 """
 
 
+# DataModule property -> model init argument, filled in when both exist (a model without the argument
+# is left alone), so YAMLs never repeat what the data files already say.
+_DATA_TO_MODEL_LINKS = (
+    ("num_classes", "num_classes"),
+    ("class_names", "class_names"),
+    ("feature_dim", "feature_dim"),
+    ("object_classes", "object_class_names"),
+    ("relationship_classes", "relation_names"),
+)
+
+
+def _lightning_cli_class():
+    from lightning.pytorch.cli import LightningCLI
+
+    class LvlmVarCLI(LightningCLI):
+        """LightningCLI that links what the DataModule knows (classes, feature size) into the model."""
+
+        def add_arguments_to_parser(self, parser) -> None:
+            for source, target in _DATA_TO_MODEL_LINKS:
+                parser.link_arguments(f"data.{source}", f"model.init_args.{target}", apply_on="instantiate")
+
+    return LvlmVarCLI
+
+
 def run_lightning_cli(args: list[str] | None = None, run: bool = True):
     """Run Lightning's CLI with our parser settings; models and data modules are chosen by class path.
 
@@ -52,9 +76,8 @@ def run_lightning_cli(args: list[str] | None = None, run: bool = True):
         The ``LightningCLI`` instance.
     """
     from lightning.pytorch import LightningDataModule, LightningModule
-    from lightning.pytorch.cli import LightningCLI
 
-    return LightningCLI(
+    return _lightning_cli_class()(
         LightningModule,
         LightningDataModule,
         subclass_mode_model=True,

@@ -49,6 +49,7 @@ def _gathered_contrastive_loss() -> tuple[float, float]:
 
 
 def main(out_dir: Path) -> None:
+    torch.set_num_threads(1)  # two processes on a shared 2-core machine
     seed_everything(0, workers=True)
     module = LaIARModule(**tiny_module_kwargs())
     retention = TokenRetentionLogger()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch.utils.data import Dataset
 
 from lvlm_var.batches import SceneGraphBatch
 
-__all__ = ["TINY", "random_video", "random_batch", "RandomSceneGraphDataset", "tiny_module_kwargs"]
+__all__ = [
+    "TINY",
+    "one_cpu_thread",
+    "random_video",
+    "random_batch",
+    "RandomSceneGraphDataset",
+    "tiny_module_kwargs",
+]
 
 # Shapes of the "tiny" preset: T=4 frames, K=3 pairs, F=12, 5 object classes, 4 relations.
 TINY = dict(frames=4, pairs=3, feature_dim=12, num_objects=5, num_relations=4)
@@ -88,3 +96,12 @@ def tiny_module_kwargs(num_classes: int = 6, multi_label: bool = True, **overrid
         preset="tiny",
     )
     return {**defaults, **overrides}
+
+
+@pytest.fixture
+def one_cpu_thread():
+    """Run a test on one intra-op thread: tiny models on a shared 2-core machine are many times faster."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from laiar_batches import RandomSceneGraphDataset, tiny_module_kwargs
+from laiar_batches import RandomSceneGraphDataset, one_cpu_thread, tiny_module_kwargs
 from lightning import LightningModule, Trainer, seed_everything
 from torch.utils.data import DataLoader, Subset
 
@@ -18,6 +18,9 @@ from callbacks.explanation_writer import ExplanationWriter
 from callbacks.token_retention import TokenRetentionLogger
 from lvlm_var.dtformer import LaIARModule
 from lvlm_var.explanation import ExplanationRecord
+
+# ``one_cpu_thread`` is imported as a fixture.
+pytestmark = pytest.mark.usefixtures(one_cpu_thread.__name__)
 
 REPO = Path(__file__).resolve().parents[1]
 

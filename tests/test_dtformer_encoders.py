@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from laiar_batches import one_cpu_thread
 
 from lvlm_var.dtformer import (
     DTFormerConfig,
@@ -17,6 +18,9 @@ from lvlm_var.dtformer import (
     explain_video,
     rasterize_box_pair,
 )
+
+# ``one_cpu_thread`` is imported as a fixture.
+pytestmark = pytest.mark.usefixtures(one_cpu_thread.__name__)
 
 TINY_ENCODER = LaIARConfig.preset("tiny", num_classes=3).encoder
 
@@ -40,6 +44,8 @@ def test_config_checks_name_the_field() -> None:
         DTFormerConfig(dim=30, num_heads=4)
     with pytest.raises(ValueError, match="RelationEncoderConfig.embed_dim must be even, got 15"):
         RelationEncoderConfig(embed_dim=15)
+    with pytest.raises(ValueError, match="DTFormerConfig.selection_gradient must be 'attention_policy' or"):
+        DTFormerConfig(selection_gradient="ste")
     with pytest.raises(ValueError, match="DTFormerConfig.selector_context must be 'class_token' or 'mean'"):
         DTFormerConfig(selector_context="cls")
     with pytest.raises(ValueError, match=r"encoder.embed_dim \(16\) must equal dtformer.dim \(32\)"):

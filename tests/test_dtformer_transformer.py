@@ -6,8 +6,19 @@ from dataclasses import replace
 
 import pytest
 import torch
+from laiar_batches import one_cpu_thread
 
-from lvlm_var.dtformer import DTFormer, DTFormerConfig, PackedLayout, SpatioTemporalSelector, TokenSelector
+from lvlm_var.dtformer import (
+    DTFormer,
+    DTFormerConfig,
+    PackedLayout,
+    SpatioTemporalSelector,
+    TokenSelector,
+    TransformerBlock,
+)
+
+# ``one_cpu_thread`` is imported as a fixture.
+pytestmark = pytest.mark.usefixtures(one_cpu_thread.__name__)
 
 TINY = DTFormerConfig.tiny()
 
@@ -101,9 +112,24 @@ def test_padding_and_dropped_tokens_are_never_attended() -> None:
     torch.testing.assert_close(again.z, reference.z)
 
 
-def test_training_forward_shapes_and_gradients_reach_selectors() -> None:
+def test_policy_attention_drops_keys_in_forward_and_passes_their_gradient() -> None:
+    torch.manual_seed(4)
+    block = TransformerBlock(dim=8, num_heads=2, mlp_ratio=2.0, dropout=0.0)
+    x = torch.randn(2, 5, 8)
+    padding = torch.tensor([[True] * 5, [True, True, True, True, False]])
+    policy = torch.tensor([[1.0, 0.0, 1.0, 1.0, 0.0], [1.0, 1.0, 0.0, 1.0, 1.0]], requires_grad=True)
+    hard = block(x, padding & (policy > 0))
+    soft = block(x, padding, policy=policy)
+    torch.testing.assert_close(soft[:, 0], hard[:, 0])
+    soft[:, 0].square().sum().backward()
+    assert policy.grad[0, 1] != 0 and policy.grad[0, 4] != 0  # dropped keys learn whether to come back
+    assert policy.grad[1, 4] == 0  # padding: never attended, no gradient
+
+
+@pytest.mark.parametrize("selection_gradient", ["attention_policy", "masked_multiply"])
+def test_training_forward_shapes_and_gradients_reach_selectors(selection_gradient: str) -> None:
     torch.manual_seed(3)
-    former = DTFormer(replace(TINY, init_keep_bias=0.0)).train()
+    former = DTFormer(replace(TINY, init_keep_bias=0.0, selection_gradient=selection_gradient)).train()
     tokens, mask = _inputs()
     tokens.requires_grad_(True)
     out = former(tokens, mask)

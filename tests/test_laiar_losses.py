@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from laiar_batches import one_cpu_thread
 
 from lvlm_var.dtformer import (
     LaIARLoss,
@@ -15,6 +16,9 @@ from lvlm_var.dtformer import (
     cross_modal_loss,
     token_selection_supervision_loss,
 )
+
+# ``one_cpu_thread`` is imported as a fixture.
+pytestmark = pytest.mark.usefixtures(one_cpu_thread.__name__)
 
 
 def _log_sigmoid(x: float) -> float:

@@ -16,7 +16,7 @@ from lvlm_var.lvlm.loading import (
     load_backbone,
 )
 from lvlm_var.lvlm.prompts import PromptBuilder
-from lvlm_var.lvlm.scoring import pad_sequences
+from lvlm_var.lvlm.scoring import pad_sequences, score_classes, score_classes_naive
 
 pytest_plugins = ["lvlm_helpers"]  # the tiny_llava_dir and vst_checkpoint fixtures
 
@@ -67,11 +67,15 @@ def test_int8_loads_on_cpu(tiny_llava_dir):
     assert _module_types(backbone.model, "vision_tower") == {torch.nn.Linear}
 
 
-@pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
-def test_eval_forward_then_training_step_reaches_every_lora_b(tiny_llava_dir, dtype):
+@pytest.mark.parametrize(
+    ("quantization", "dtype"),
+    [("nf4", "bfloat16"), ("nf4", "float32"), ("int8", "float32"), ("none", "float32")],
+)
+def test_eval_forward_then_training_step_reaches_every_lora_b(tiny_llava_dir, quantization, dtype):
     """bitsandbytes 0.49-0.50 on AVX512-BF16 CPUs repacks 4-bit weights at the first no-grad eval
     forward (Lightning's sanity check), after which LoRA would silently get no gradient."""
-    backbone = load_backbone(tiny_config(tiny_llava_dir, dtype=dtype), CODE_NAMES)
+    config = tiny_config(tiny_llava_dir, quantization=quantization, dtype=dtype)
+    backbone = load_backbone(config, CODE_NAMES)
     model, prompts = (
         backbone.model,
         PromptBuilder(backbone.tokenizer, backbone.vocabulary, "Classify.", "Which?"),
@@ -95,7 +99,8 @@ def test_eval_forward_then_training_step_reaches_every_lora_b(tiny_llava_dir, dt
 def test_unknown_model_path_names_the_path_and_the_files(tmp_path):
     missing = tmp_path / "no-such-llava"
     with pytest.raises(
-        ModelPathError, match=r"no-such-llava.*not found.*config\.json and model\.safetensors"
+        ModelPathError,
+        match=r"no-such-llava.*neither a directory nor a Hugging Face hub id.*config\.json and model\.safe",
     ):
         load_backbone(LLMClassifierConfig(model_id=str(missing)), CODE_NAMES)
     (tmp_path / "half").mkdir()
@@ -136,3 +141,16 @@ def test_quantization_bitsandbytes_cannot_serve_is_an_error_not_a_fallback(quant
 def test_quantization_available_on_cpu():
     for quantization in ("none", "nf4", "int8"):
         check_quantization_available(quantization, torch.device("cpu"))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_nf4_on_cuda_scores_like_the_naive_reference(tiny_llava_dir):
+    backbone = load_backbone(tiny_config(tiny_llava_dir), CODE_NAMES, device="cuda:0")
+    model = backbone.model.eval()
+    assert all(p.device.type == "cuda" for p in model.parameters())
+    prompts = PromptBuilder(backbone.tokenizer, backbone.vocabulary, "Classify.", "Which?")
+    encoded = [prompts.encode_prompt(n).ids for n in narratives()]
+    labels = [prompts.encode_label(name) for name in ("sit down", "hand waving", "nod head")]
+    batched = score_classes(model, encoded, labels, backbone.tokenizer.pad_token_id, chunk_size=2)
+    torch.testing.assert_close(batched, score_classes_naive(model, encoded, labels), atol=1e-3, rtol=0)

@@ -105,7 +105,7 @@ def _clip(label: int, frames: int, generator: Tensor) -> Tensor:
         joints[:, _UPPER_BODY, 1] -= (0.4 * amplitude * progress)[:, None]
         joints[:, _KNEES, 2] -= (0.35 * amplitude * progress)[:, None]
     joints += torch.tensor([uniform(-0.2, 0.2), 0.0, uniform(-0.2, 0.2)])
-    joints += 0.01 * torch.randn(joints.shape, generator=generator)
+    joints += 0.003 * torch.randn(joints.shape, generator=generator)
     return joints  # (T, V, 3)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .cad120 import write_synthetic_cad120
 from .scene_graphs import write_synthetic_scene_graphs
 from .skeletons import write_synthetic_ntu, write_synthetic_nwucla
 
-__all__ = ["generate_all", "write_synthetic_ntu", "write_synthetic_nwucla", "write_synthetic_scene_graphs"]
+__all__ = ["generate_all", "write_synthetic_cad120", "write_synthetic_ntu", "write_synthetic_nwucla", "write_synthetic_scene_graphs"]
 
 COMPLETE_MARKER = ".complete"
 
@@ -16,7 +17,8 @@ def generate_all(out_dir: str | Path, seed: int = 0) -> dict[str, str]:
     """Write every synthetic data set under ``out_dir`` and mark the folder complete.
 
     Layout: ``ntu/`` (NTU RGB+D ``.skeleton`` files and the missing-skeleton list), ``nwucla/``
-    (NW-UCLA JSON), ``action_genome/`` + ``charades/`` (scene graphs, box features, Charades csv).
+    (NW-UCLA JSON), ``action_genome/`` + ``charades/`` (scene graphs, box features, Charades csv),
+    ``cad120/`` (CAD-120 annotations, skeletons and object tracks).
 
     Returns:
         A short human-readable summary, name -> description.
@@ -25,10 +27,13 @@ def generate_all(out_dir: str | Path, seed: int = 0) -> dict[str, str]:
     ntu = write_synthetic_ntu(out / "ntu", seed=seed)
     nwucla = write_synthetic_nwucla(out / "nwucla", seed=seed)
     scene_graphs = write_synthetic_scene_graphs(out, seed=seed)
+    cad120 = write_synthetic_cad120(out / "cad120", seed=seed)
     features = sorted(Path(scene_graphs["features"]).glob("*.npz"))
     (out / COMPLETE_MARKER).write_text(f"seed {seed}\n")
     return {
         "NTU RGB+D skeletons": f"{len(ntu)} files in {out / 'ntu'}",
         "NW-UCLA sequences": f"{len(nwucla)} files in {out / 'nwucla'}",
         "Action Genome + Charades videos": f"{len(features)} videos in {out}",
+        "CAD-120 videos": f"{cad120['videos']} videos, {cad120['segments']} sub-activity segments in "
+        f"{out / 'cad120'}",
     }

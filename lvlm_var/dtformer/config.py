@@ -105,6 +105,10 @@ class DTFormerConfig:
         gumbel_tau: Gumbel-Softmax temperature during training.
         init_keep_bias: initial bias of the selector's "keep" logit over its "drop" logit, so that training
             starts from keeping most tokens (0 starts from keeping half of them in each selector).
+        selection_gradient: how unselected tokens leave attention in training: ``"attention_policy"``
+            (attention weights multiplied by ``U`` and renormalised, DynamicViT; dropped tokens keep a
+            gradient) or ``"masked_multiply"`` (the paper's ``Y = U X`` with dropped keys masked; only kept
+            tokens pass gradients). See :class:`~lvlm_var.dtformer.dtformer.DTFormer`.
         drop_at_eval: at eval time gather only the kept tokens (inference cost falls with retention)
             instead of masking the dropped ones (same logits, full cost).
         dropout: dropout in attention output and MLP.
@@ -122,6 +126,7 @@ class DTFormerConfig:
     selector_context: Literal["class_token", "mean"] = "class_token"
     gumbel_tau: float = 1.0
     init_keep_bias: float = 2.0
+    selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy"
     drop_at_eval: bool = True
     dropout: float = 0.1
 
@@ -141,6 +146,11 @@ class DTFormerConfig:
                 "DTFormerConfig.selector_context must be 'class_token' or 'mean', "
                 f"got {self.selector_context!r}"
             )
+        if self.selection_gradient not in ("attention_policy", "masked_multiply"):
+            raise ValueError(
+                "DTFormerConfig.selection_gradient must be 'attention_policy' or 'masked_multiply', "
+                f"got {self.selection_gradient!r}"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"DTFormerConfig.dropout must be in [0, 1), got {self.dropout}")
 
@@ -151,8 +161,8 @@ class DTFormerConfig:
 
     @classmethod
     def cad120(cls) -> DTFormerConfig:
-        """CAD-120 (10 single-label activities, few pairs per frame): T=16, K=8, D=512, 4 blocks."""
-        return cls(dim=512, depth=4, num_heads=8, num_frames=16, max_pairs=8)
+        """CAD-120 (10 single-label activities): the Charades shapes, as the paper states neither."""
+        return cls.charades()
 
     @classmethod
     def tiny(cls) -> DTFormerConfig:

@@ -41,7 +41,9 @@ class TransformerBlock(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, key_mask: Tensor, layout: PackedLayout | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, key_mask: Tensor, layout: PackedLayout | None = None, policy: Tensor | None = None
+    ) -> Tensor:
         """Apply the block.
 
         Args:
@@ -50,6 +52,9 @@ class TransformerBlock(nn.Module):
                 (at least one per row).
             layout: packed mode: the linear layers run on the ``M`` real tokens only and attention on
                 their padded ``(B, L)`` arrangement.
+            policy: ``(B, N)`` float keep decisions in {0, 1} (differentiable): attention weights are
+                multiplied by it and renormalised (DynamicViT), which equals excluding the dropped keys
+                in the forward pass while giving every dropped key the gradient of being attended.
 
         Returns:
             same shape as ``x``.
@@ -59,12 +64,24 @@ class TransformerBlock(nn.Module):
             qkv = layout.unpack(qkv)
         batch, length, _ = qkv.shape
         q, k, v = qkv.reshape(batch, length, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask[:, None, None, :])
+        if policy is None:
+            attended = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask[:, None, None, :])
+        else:
+            attended = _policy_attention(q, k, v, key_mask, policy)
         attended = attended.transpose(1, 2).reshape(batch, length, -1)
         if layout is not None:
             attended = layout.pack(attended)
         x = x + self.dropout(self.proj(attended))
         return x + self.mlp(self.norm2(x))
+
+
+def _policy_attention(q: Tensor, k: Tensor, v: Tensor, key_mask: Tensor, policy: Tensor) -> Tensor:
+    """``softmax(q k^T / sqrt(d)) * policy``, renormalised over keys, times ``v``: ``(B, H, N, d)``."""
+    scores = (q @ k.transpose(-2, -1)) * q.shape[-1] ** -0.5
+    scores = scores.masked_fill(~key_mask[:, None, None, :], float("-inf"))
+    weights = torch.softmax(scores, dim=-1) * policy[:, None, None, :]
+    weights = weights / weights.sum(-1, keepdim=True).clamp(min=torch.finfo(weights.dtype).tiny)
+    return weights @ v
 
 
 @dataclass
@@ -122,13 +139,23 @@ class DTFormerOutput:
 class DTFormer(nn.Module):
     """Dynamic Token Transformer.
 
-    In training (and in eval with ``drop=False``) every token stays in the sequence: unselected and
-    padding tokens are excluded from attention as keys, and every token is multiplied by its decision
-    ``u`` so that the selector receives gradients through the straight-through estimator. Dropped tokens
-    still compute as queries, which costs time but changes nothing: the [class] output depends only on
-    attended keys. With ``drop=True`` (eval default) only the kept tokens (and [class]) are computed: the
-    linear layers run on them packed without padding, attention on their per-video padded arrangement
-    (:class:`PackedLayout`), so inference cost falls with retention; both paths give the same logits.
+    In training (and in eval with ``drop=False``) every token stays in the sequence and padding is never
+    attended. How unselected tokens leave attention during training is ``config.selection_gradient``:
+
+    * ``"attention_policy"`` (default): the attention weights are multiplied by ``U`` and renormalised
+      (DynamicViT). The forward pass equals dropping the tokens, and a dropped token still receives the
+      gradient of being attended, so the selector can bring it back. Without this a dropped token's
+      decision gets gradient only from ``L_tss``, which (with the L1 term) only pushes it further down:
+      on our synthetic data the selection collapsed to no token at all within a few epochs.
+    * ``"masked_multiply"``: the paper's ``Y = U X`` literally, with unselected tokens also masked out
+      of attention as keys; the selector gets task gradients through the kept tokens only.
+
+    In eval with ``drop=False``, unselected tokens are masked as keys (``F.scaled_dot_product_attention``).
+    Dropped tokens still compute as queries, which costs time but changes nothing: the [class] output
+    depends only on attended keys. With ``drop=True`` (eval default) only the kept tokens (and [class])
+    are computed: the linear layers run on them packed without padding, attention on their per-video
+    padded arrangement (:class:`PackedLayout`), so inference cost falls with retention; both eval paths
+    give the same logits.
 
     Args:
         config: DT-Former hyperparameters.
@@ -187,9 +214,17 @@ class DTFormer(nn.Module):
             context = (x * maskf).sum((1, 2)) / maskf.sum((1, 2)).clamp(min=1.0)
         selection = self.selector(x, context, mask)
         keep = selection.keep.flatten(1)
+        always = keep.new_ones(batch, 1, dtype=torch.bool)
+        if self.training and not drop and self.config.selection_gradient == "attention_policy":
+            sequence = torch.cat([cls.unsqueeze(1), x.flatten(1, 2)], dim=1)
+            key_mask = torch.cat([always, mask.flatten(1)], dim=1)
+            policy = torch.cat([always.to(keep.dtype), keep], dim=1)
+            for block in self.blocks:
+                sequence = block(sequence, key_mask, policy=policy)
+            return self._output(sequence[:, 0], selection, mask)
         x = x.flatten(1, 2) * keep.unsqueeze(-1)
         sequence = torch.cat([cls.unsqueeze(1), x], dim=1)
-        key_mask = torch.cat([keep.new_ones(batch, 1, dtype=torch.bool), keep > 0], dim=1)
+        key_mask = torch.cat([always, keep > 0], dim=1)
         if drop:
             layout = PackedLayout.from_mask(key_mask)
             packed = sequence[key_mask]
@@ -200,6 +235,10 @@ class DTFormer(nn.Module):
             for block in self.blocks:
                 sequence = block(sequence, key_mask)
             class_output = sequence[:, 0]
+        return self._output(class_output, selection, mask)
+
+    def _output(self, class_output: Tensor, selection: Selection, mask: Tensor) -> DTFormerOutput:
+        keep = selection.keep.flatten(1)
         return DTFormerOutput(
             z=self.norm(class_output),
             selection=selection,

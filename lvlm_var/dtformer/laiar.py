@@ -87,7 +87,9 @@ class LaIAR(nn.Module):
             tokens, joint = self.visual_joint(relations, mask)
             former = self.video_former(tokens, mask, drop=drop)
         elif branch == "language":
-            relations = self.semantic_encoder(batch["object_class"], batch["relations"])
+            # padding slots may hold any placeholder class (e.g. -1); they are masked downstream
+            object_class = batch["object_class"].masked_fill(~mask, 0)
+            relations = self.semantic_encoder(object_class, batch["relations"])
             tokens, joint = self.semantic_joint(relations, mask)
             former = self.language_former(tokens, mask, drop=drop)
         else:

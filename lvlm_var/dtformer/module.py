@@ -61,6 +61,7 @@ class LaIARModule(LightningModule):
         temporal_selection: Table 1 "T".
         spatial_selection: Table 1 "S".
         selector_context: ``"class_token"`` or ``"mean"`` (see ``DTFormerConfig``).
+        selection_gradient: ``"attention_policy"`` or ``"masked_multiply"`` (see ``DTFormerConfig``).
         drop_at_eval: gather kept tokens at eval instead of masking.
         use_sim: Table 2 ``L_sim``.
         use_tss: Table 2 ``L_tss``.
@@ -68,6 +69,8 @@ class LaIARModule(LightningModule):
         sim_weight: ``delta``.
         tss_weight: ``zeta``.
         xm_weight: ``eta``.
+        tss_sparsity_weight: weight of the L1 term on ``U^s`` inside ``L_tss`` (1 in Eq. 9). Larger values
+            (or large learning rates) can drive both selectors to keep almost nothing.
         lr: AdamW learning rate.
         weight_decay: AdamW weight decay.
         warmup_fraction: share of the optimisation steps spent in linear warm-up.
@@ -97,6 +100,7 @@ class LaIARModule(LightningModule):
         temporal_selection: bool = True,
         spatial_selection: bool = True,
         selector_context: Literal["class_token", "mean"] = "class_token",
+        selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy",
         drop_at_eval: bool = True,
         use_sim: bool = True,
         use_tss: bool = True,
@@ -104,6 +108,7 @@ class LaIARModule(LightningModule):
         sim_weight: float = 0.1,
         tss_weight: float = 1.0,
         xm_weight: float = 0.1,
+        tss_sparsity_weight: float = 1.0,
         lr: float = 1e-4,
         weight_decay: float = 0.05,
         warmup_fraction: float = 0.05,
@@ -129,6 +134,7 @@ class LaIARModule(LightningModule):
             "temporal_selection": temporal_selection,
             "spatial_selection": spatial_selection,
             "selector_context": selector_context,
+            "selection_gradient": selection_gradient,
             "drop_at_eval": drop_at_eval,
         }
         optional = {
@@ -147,6 +153,7 @@ class LaIARModule(LightningModule):
                 sim_weight=sim_weight,
                 tss_weight=tss_weight,
                 xm_weight=xm_weight,
+                sparsity_weight=tss_sparsity_weight,
                 use_sim=use_sim,
                 use_tss=use_tss,
                 use_xm=use_xm,

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 # Full module paths: bitsandbytes matches these against module names, and bare names
 # ("vision_tower") leave the vision tower quantized. lm_head stays dense so its rows can grow.
 QUANTIZATION_SKIP_MODULES: tuple[str, ...] = ("model.vision_tower", "model.multi_modal_projector", "lm_head")
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 _MODEL_FILES = "config.json and model.safetensors (or model.safetensors.index.json / pytorch_model.bin)"
 
 
@@ -149,21 +152,30 @@ def _resolve_model_path(model_id: str) -> str:
             f"model directory {str(path)!r} is incomplete: expected {_MODEL_FILES}, found "
             f"{sorted(p.name for p in path.iterdir()) or 'nothing'}"
         )
-    from huggingface_hub import try_to_load_from_cache
-
-    if re.fullmatch(r"[\w.-]+/[\w.-]+", model_id) and isinstance(
-        try_to_load_from_cache(model_id, "config.json"), str
-    ):
+    if _HUB_ID.fullmatch(model_id):
         return model_id
     raise ModelPathError(
-        f"model {model_id!r} not found: it is not a directory and not in the local Hugging Face cache; "
+        f"model {model_id!r} not found: it is neither a directory nor a Hugging Face hub id (owner/name); "
         f"expected a directory with {_MODEL_FILES} (for example one written by save_pretrained)"
     )
 
 
+def _from_pretrained(loader: Callable[..., Any], model_id: str, **kwargs: Any) -> Any:
+    """``loader.from_pretrained`` with a hub id that cannot be fetched turned into a ModelPathError."""
+    try:
+        return loader.from_pretrained(model_id, **kwargs)
+    except OSError as error:
+        if Path(model_id).is_dir():
+            raise
+        raise ModelPathError(
+            f"model {model_id!r} could not be loaded from the Hugging Face hub or its local cache ({error}); "
+            f"give a local directory with {_MODEL_FILES}"
+        ) from error
+
+
 def load_tokenizer(config: LLMClassifierConfig) -> PreTrainedTokenizerBase:
     """The model's tokenizer, left-padded (prompts are scored and continued at the right end)."""
-    tokenizer = AutoTokenizer.from_pretrained(_resolve_model_path(config.model_id))
+    tokenizer = _from_pretrained(AutoTokenizer, _resolve_model_path(config.model_id))
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
@@ -185,13 +197,14 @@ def load_base_model(
         ``prepare_model_for_kbit_training`` (norms in fp32, input gradients for checkpointing).
 
     Raises:
-        ModelPathError: ``config.model_id`` is not a model directory / cached model.
+        ModelPathError: ``config.model_id`` is neither a model directory nor a loadable hub model.
         QuantizationUnavailableError: bitsandbytes cannot serve ``config.quantization`` on ``device``.
     """
     path = _resolve_model_path(config.model_id)
     device = torch.device(device)
     check_quantization_available(config.quantization, device, config.dtype)
-    model = LlavaForConditionalGeneration.from_pretrained(
+    model = _from_pretrained(
+        LlavaForConditionalGeneration,
         path,
         quantization_config=quantization_config(config),
         dtype=_torch_dtype(config.dtype),

@@ -92,9 +92,9 @@ class VSTConfig:
     head_dropout: float = 0.1
     frame_rate: float = 30.0
     min_run: int = 2
-    still_speed: float = 0.15
-    slow_speed: float = 0.5
-    fast_speed: float = 2.0
+    still_speed: float = 0.3
+    slow_speed: float = 0.8
+    fast_speed: float = 2.5
     probe_ridge: float = 1e-2
 
     def __post_init__(self) -> None:

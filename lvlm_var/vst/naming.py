@@ -7,8 +7,9 @@ body (the actor) in body-part kinematics:
 
 * **which part moves**: the fastest of the whole body (spine base), torso (shoulder centre relative to
   the spine base), head (relative to the shoulder centre), each hand (wrist, hand, fingers relative to its
-  shoulder; "arm" when the elbow moves at least 60 % as fast), each foot (ankle, foot relative to its hip;
-  "leg" when the knee moves at least 60 % as fast). Left and right moving the same way at similar
+  shoulder; "arm" when the elbow moves at least 60 % as fast), each foot (ankle, foot relative to the
+  horizontal motion of the spine base: planted feet do not "rise" when the body sits down, nor "move
+  forward" when it walks; "leg" when the knee moves at least 60 % as fast). Left and right moving the same way at similar
   speeds become "both hands", "both legs", ...; a second part moving at least half as fast is added
   ("... and left foot moves forward");
 * **direction**, in the canonical view of the data module's view normalisation (+y up along the spine,
@@ -49,6 +50,7 @@ _BOTH_SIDES_SHARE = 0.6
 _SECONDARY_SHARE = 0.5
 _EPS = 1e-6
 
+_GROUND = "ground"  # the spine base's horizontal motion: feet stay planted when the body lowers
 # part -> (moving joints, anchor joint the motion is measured against); None anchors to the world.
 _PARTS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "whole body": (("spine_base",), None),
@@ -58,10 +60,10 @@ _PARTS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "right hand": (("right_wrist", "right_hand", "right_hand_tip", "right_thumb"), "right_shoulder"),
     "left arm": (("left_elbow",), "left_shoulder"),
     "right arm": (("right_elbow",), "right_shoulder"),
-    "left foot": (("left_ankle", "left_foot"), "left_hip"),
-    "right foot": (("right_ankle", "right_foot"), "right_hip"),
-    "left leg": (("left_knee",), "left_hip"),
-    "right leg": (("right_knee",), "right_hip"),
+    "left foot": (("left_ankle", "left_foot"), _GROUND),
+    "right foot": (("right_ankle", "right_foot"), _GROUND),
+    "left leg": (("left_knee",), _GROUND),
+    "right leg": (("right_knee",), _GROUND),
 }
 _EXTREMITY_LIMB = {"hand": "arm", "foot": "leg"}
 _PLURALS = {"hand": "hands", "arm": "arms", "foot": "feet", "leg": "legs"}
@@ -98,7 +100,11 @@ def _part_velocities(velocity: Tensor, layout: JointLayout) -> dict[str, Tensor]
         if not present:
             continue
         moving = velocity[present].mean(dim=0)
-        result[part] = moving - velocity[layout.index(anchor)] if anchor is not None else moving
+        if anchor == _GROUND:
+            moving = moving - velocity[layout.root] * torch.tensor([1.0, 0.0, 1.0], dtype=velocity.dtype)
+        elif anchor is not None:
+            moving = moving - velocity[layout.index(anchor)]
+        result[part] = moving
     return result
 
 

@@ -43,6 +43,9 @@ lint: $(STAMP) ## ruff
 bench: $(STAMP) $(DATA)/.complete ## run the benchmarks, print tables, write bench_results/*.json
 	$(PY) -m experiments.bench --data $(DATA)
 
+ablation: $(STAMP) $(DATA)/.complete ## LaIAR Tables 1 and 2 re-run on the synthetic set (each cell a real run)
+	$(PY) -m experiments.ablation --data $(DATA)
+
 fit: $(STAMP) $(DATA)/.complete ## train an experiment: make fit EXP=experiments/ntu60_xsub_lvlm.yaml
 	$(CLI) fit --config $(EXP)
 

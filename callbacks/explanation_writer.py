@@ -9,15 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import torch.distributed as dist
-from lightning import Callback, LightningModule, Trainer
+from lightning import LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
 from lvlm_var.explanation import ExplanationRecord
 
+from .step_outputs import StepOutputCallback
+
 __all__ = ["ExplanationWriter"]
 
 
-class ExplanationWriter(Callback):
+class ExplanationWriter(StepOutputCallback):
     """Collect the ``explanations`` of test / predict step outputs and write them as JSONL on rank zero.
 
     Under DDP every rank's records are gathered with ``all_gather_object`` at the end of the run; the
@@ -92,33 +94,11 @@ class ExplanationWriter(Callback):
             rank_zero_info(f"ExplanationWriter: {self.written} records -> {self.output_path}")
         self._records = []
 
-    def on_test_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+    def on_stage_start(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         self._start()
 
-    def on_predict_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._start()
-
-    def on_test_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        self._collect(pl_module, outputs, "test")
-
-    def on_predict_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        self._collect(pl_module, outputs, "predict")
+    def on_step_outputs(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, stage: str) -> None:
+        self._collect(pl_module, outputs, stage)
 
     def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._write(trainer, "test")

@@ -7,22 +7,23 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_only
+
+from .step_outputs import StepOutputCallback
 
 __all__ = ["NarrativeWriter"]
 
-_REQUIRED_KEYS = ("name", "label", "narratives")
 
-
-class NarrativeWriter(Callback):
+class NarrativeWriter(StepOutputCallback):
     """Write the narratives of ``trainer.predict`` with a ``VSTModule`` as JSONL.
 
-    Each line is ``{"name", "label", "narrative", "codes", "num_segments"}``: the clip name, its label
-    (``null`` when the batch has none), the narrative text (``<act_17> right hand rises (0.4 s) ...``), the
-    codes of its segments and their number. The file is truncated at the start of every predict epoch.
-    Under DDP every rank's records are gathered and rank zero writes them all (the order across ranks
-    follows the sampler, not the data set). Nothing is logged.
+    Each line is one of the ``records`` of ``VSTModule.predict_step``: ``{"name", "label", "narrative",
+    "codes", "num_segments"}``, the clip name, its label (``null`` when the batch has none), the narrative
+    text (``<act_17> right hand rises (0.4 s) ...``), the codes of its segments and their number. The file
+    is truncated at the start of every predict epoch. Under DDP every rank's records are gathered and rank
+    zero writes them all (the order across ranks follows the sampler, not the data set). Nothing is
+    logged.
 
     Args:
         output_path: the ``.jsonl`` file to write; its folder is created.
@@ -50,34 +51,18 @@ class NarrativeWriter(Callback):
             for record in records:
                 handle.write(json.dumps(record) + "\n")
 
-    def on_predict_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._start_file()
+    def on_stage_start(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        if stage == "predict":
+            self._start_file()
 
-    def on_predict_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        missing = [key for key in _REQUIRED_KEYS if key not in outputs]
-        if missing:
+    def on_step_outputs(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, stage: str) -> None:
+        if stage != "predict":
+            return
+        if not isinstance(outputs, dict) or "records" not in outputs:
             raise KeyError(
-                f"NarrativeWriter: predict_step outputs lack {missing}; expected keys {_REQUIRED_KEYS}"
+                "NarrativeWriter: predict_step outputs lack 'records' (a list of one dict per clip)"
             )
-        labels = outputs["label"] if outputs["label"] is not None else [None] * len(outputs["name"])
-        records = [
-            {
-                "name": name,
-                "label": label,
-                "narrative": narrative.text,
-                "codes": narrative.codes,
-                "num_segments": len(narrative.segments),
-            }
-            for name, label, narrative in zip(outputs["name"], labels, outputs["narratives"], strict=True)
-        ]
+        records = list(outputs["records"])
         if trainer.world_size > 1:
             gathered: list[list[dict[str, Any]]] = [[] for _ in range(trainer.world_size)]
             torch.distributed.all_gather_object(gathered, records)

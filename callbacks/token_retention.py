@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from lightning import Callback, LightningModule, Trainer
+from lightning import LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
+
+from .step_outputs import StepOutputCallback
 
 __all__ = ["TokenRetentionLogger"]
 
@@ -15,7 +17,7 @@ _RATES = ("temporal_keep_rate", "spatial_keep_rate")
 _KEYS = ("tokens_kept", "tokens_total", "token_keep_rate", *_RATES)
 
 
-class TokenRetentionLogger(Callback):
+class TokenRetentionLogger(StepOutputCallback):
     """Log the token retention that the modules report in their step outputs; never changes training.
 
     Reads, from each ``on_{train,validation,test,predict}_batch_end`` output dict, ``tokens_kept`` and
@@ -84,57 +86,11 @@ class TokenRetentionLogger(Callback):
         if lines:
             rank_zero_info("Token retention (means per video)\n  " + "\n  ".join(lines))
 
-    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._start("train")
+    def on_stage_start(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        self._start(stage)
 
-    def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if not trainer.sanity_checking:
-            self._start("val")
-
-    def on_test_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._start("test")
-
-    def on_predict_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._start("predict")
-
-    def on_train_batch_end(
-        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
-    ) -> None:
-        self._record(pl_module, outputs, "train")
-
-    def on_validation_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        if not trainer.sanity_checking:
-            self._record(pl_module, outputs, "val")
-
-    def on_test_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        self._record(pl_module, outputs, "test")
-
-    def on_predict_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        self._record(pl_module, outputs, "predict")
+    def on_step_outputs(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, stage: str) -> None:
+        self._record(pl_module, outputs, stage)
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._summarise(trainer, ("train", "val"))

@@ -28,7 +28,7 @@ from torch import nn
 
 from lvlm_var.dtformer import DTFormer, DTFormerConfig
 
-__all__ = ["run"]
+__all__ = ["run", "print_table"]
 
 BATCH = 8
 TRAIN_ITERS = 4
@@ -174,9 +174,9 @@ def _measure() -> list[dict]:
     return rows
 
 
-def _print_table(rows: list[dict]) -> None:
+def print_table(rows: list[dict]) -> None:
     print(f"DT-Former, 1 CPU thread, clips per CPU-second: batch {BATCH}, T=16, K=8, D=512, 4 blocks")
-    print(f"{'bench':<6} {'model':<36} {'kept':>5} {'clips/s':>8} {'ratio':>9}  goal")
+    print(f"{'bench':<6} {'model':<40} {'kept':>5} {'clips/s':>8} {'ratio':>9}  goal")
     for row in rows:
         kept = f"{row['kept']:.2f}" if "kept" in row else "-"
         ratio = row.get("selection_overhead", row.get("speedup"))
@@ -185,8 +185,8 @@ def _print_table(rows: list[dict]) -> None:
         )
         goal = f"{row['goal']} ({'met' if row['met'] else 'NOT met'})" if "goal" in row else ""
         speed = f"{row['clips_per_s']:>8.1f}"
-        print(f"{row['bench']:<6} {row['model']:<36} {kept:>5} {speed} {ratio_text:>9}  {goal}")
+        print(f"{row['bench']:<6} {row['model']:<40} {kept:>5} {speed} {ratio_text:>9}  {goal}")
 
 
 if __name__ == "__main__":
-    _print_table(run())
+    print_table(run())

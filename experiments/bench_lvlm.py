@@ -32,7 +32,7 @@ from lvlm_var.lvlm.scoring import score_classes, score_classes_naive
 from lvlm_var.lvlm.tiny_llava import ensure_tiny_llava
 from lvlm_var.vst.narrative import ActionNarrative, merge_token_runs
 
-__all__ = ["synthetic_narratives", "run"]
+__all__ = ["synthetic_narratives", "run", "print_table"]
 
 NUM_CLIPS = 8
 NUM_CLASSES = 8
@@ -170,7 +170,7 @@ def run(cache_dir: str | None = None) -> list[dict]:
     return rows
 
 
-def _print_table(rows: list[dict]) -> None:
+def print_table(rows: list[dict]) -> None:
     print(f"{'':52s} {'clips/s':>9s} {'seconds':>8s} {'speed-up':>8s}")
     for row in rows:
         if "clips_per_s" in row:
@@ -186,4 +186,4 @@ def _print_table(rows: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    _print_table(run())
+    print_table(run())

@@ -23,7 +23,7 @@ import numpy as np
 from datamodules.formats.ntu_skeleton import NTUBodyInfo, NTUSkeletonFile, read_ntu_skeleton
 from datamodules.synthetic.skeletons import write_synthetic_ntu
 
-__all__ = ["read_ntu_skeleton_reference", "run", "main"]
+__all__ = ["read_ntu_skeleton_reference", "run", "print_table", "main"]
 
 
 def read_ntu_skeleton_reference(path: str | Path) -> NTUSkeletonFile:
@@ -122,7 +122,7 @@ def run(data_dir: str | Path, repeats: int = 3, max_files: int | None = None) ->
     ]
 
 
-def _print_table(rows: list[dict]) -> None:
+def print_table(rows: list[dict]) -> None:
     print(
         f"{'reader':<28}{'files':>7}{'frames':>9}{'seconds':>10}{'files/s':>10}{'frames/s':>11}{'speed-up':>10}"
     )
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             rows = run(tmp, args.repeats, args.max_files)
     else:
         rows = run(args.data, args.repeats, args.max_files)
-    _print_table(rows)
+    print_table(rows)
     return rows
 
 

@@ -11,7 +11,7 @@ import torch
 
 from lvlm_var.vst import VSTConfig, VSTModule
 
-__all__ = ["run"]
+__all__ = ["run", "print_table"]
 
 
 def run(batch_size: int = 32, repeats: int = 3, warmup: int = 1, seed: int = 0) -> list[dict]:
@@ -54,7 +54,7 @@ def run(batch_size: int = 32, repeats: int = 3, warmup: int = 1, seed: int = 0) 
     return rows
 
 
-def _print_table(rows: list[dict]) -> None:
+def print_table(rows: list[dict]) -> None:
     columns = list(rows[0])
     widths = [max(len(c), *(len(str(row[c])) for row in rows)) for c in columns]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
@@ -63,4 +63,4 @@ def _print_table(rows: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    _print_table(run())
+    print_table(run())

@@ -1,4 +1,4 @@
-"""Shared fixtures: the full synthetic data set, generated once per test session through the CLI's generator."""
+"""Shared fixtures: the full synthetic data set, generated once per session by the CLI's generator."""
 
 from __future__ import annotations
 

@@ -24,7 +24,9 @@ def test_unknown_command_is_an_error(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    result = subprocess.run([sys.executable, "-m", "lvlm_var", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "lvlm_var", "--help"], capture_output=True, text=True, check=True
+    )
     assert "generate-synthetic" in result.stdout
 
 

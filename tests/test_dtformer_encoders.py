@@ -44,6 +44,8 @@ def test_config_checks_name_the_field() -> None:
         DTFormerConfig(dim=30, num_heads=4)
     with pytest.raises(ValueError, match="RelationEncoderConfig.embed_dim must be even, got 15"):
         RelationEncoderConfig(embed_dim=15)
+    with pytest.raises(ValueError, match=r"DTFormerConfig.eval_keep_threshold must be in \(0, 1\), got 1.0"):
+        DTFormerConfig(eval_keep_threshold=1.0)
     with pytest.raises(ValueError, match="DTFormerConfig.selection_gradient must be 'attention_policy' or"):
         DTFormerConfig(selection_gradient="ste")
     with pytest.raises(ValueError, match="DTFormerConfig.selector_context must be 'class_token' or 'mean'"):

@@ -46,10 +46,22 @@ def test_selector_is_binary_in_forward_and_passes_gradients() -> None:
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in selector.parameters())
 
 
-def test_selector_is_deterministic_in_eval() -> None:
+def test_selector_is_deterministic_in_eval_and_thresholded() -> None:
+    torch.manual_seed(0)
     selector = TokenSelector(dim=8, hidden=8, tau=1.0, init_keep_bias=0.0).eval()
-    tokens, context, mask = torch.randn(2, 6, 8), torch.randn(2, 8), torch.ones(2, 6, dtype=torch.bool)
-    assert torch.equal(selector(tokens, context, mask), selector(tokens, context, mask))
+    tokens, context, mask = torch.randn(2, 50, 8), torch.randn(2, 8), torch.ones(2, 50, dtype=torch.bool)
+    keep = selector(tokens, context, mask)
+    assert torch.equal(keep, selector(tokens, context, mask))
+    logits = selector.mlp(
+        torch.cat(
+            [selector.token_proj(tokens), selector.context_proj(context)[:, None].expand(-1, 50, -1)], -1
+        )
+    )
+    assert torch.equal(keep, (logits.argmax(-1) == 1).float())
+    strict = TokenSelector(dim=8, hidden=8, tau=1.0, init_keep_bias=0.0, eval_threshold=0.9).eval()
+    strict.load_state_dict(selector.state_dict())
+    strict_keep = strict(tokens, context, mask)
+    assert torch.all(strict_keep <= keep) and strict_keep.sum() < keep.sum()
 
 
 def test_spatio_temporal_selection_multiplies_and_respects_switches() -> None:

@@ -44,6 +44,9 @@ class _RecordOutputs(Callback):
     def __init__(self) -> None:
         self.outputs: list[dict] = []
 
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.outputs.append(outputs)
+
     def on_validation_batch_end(
         self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0
     ) -> None:
@@ -88,7 +91,7 @@ def test_fast_dev_run_fit_logs_and_reports_token_retention(tmp_path: Path) -> No
         "val/probe_acc",
     ):
         assert key in metrics, key
-    assert recorder.outputs
+    assert len(recorder.outputs) == 4  # two training and two validation batches
     for outputs in recorder.outputs:
         assert outputs["tokens_kept"].shape == (4,) and outputs["tokens_total"].shape == (4,)
         assert bool((outputs["tokens_kept"] >= 1).all()) and bool(
@@ -153,6 +156,7 @@ def test_predict_writes_one_json_line_per_clip(tmp_path: Path) -> None:
         assert ActionNarrative.from_text(line["narrative"]).codes == line["codes"]
         assert line["num_segments"] == len(line["codes"])
     assert predictions[0]["tokens_kept"].tolist() == [float(line["num_segments"]) for line in lines[:4]]
+    assert predictions[0]["records"] == lines[:4]
 
 
 def test_wrong_skeleton_shape_is_refused_with_the_expected_shape() -> None:
@@ -175,3 +179,20 @@ def test_bag_of_codes_probe_separates_classes_by_their_codes() -> None:
     probe.accumulate(codes, labels)
     assert probe.fit()
     assert probe(codes).argmax(dim=1).tolist() == labels.tolist()
+
+
+def test_reconstruction_loss_counts_only_frames_with_a_body() -> None:
+    torch.manual_seed(0)
+    module = VSTModule(CONFIG)
+    batch = _batch()
+    batch["skeleton"][:, :, :5, :, 0] = 0.0  # body 0 enters at frame 5
+    output = module(batch["skeleton"])
+    losses = module._losses(batch, output)
+    skeleton, decoded = batch["skeleton"], output.reconstruction
+    present = skeleton.abs().sum(dim=(1, 3)) > 0  # (B, T, M)
+    errors = (decoded.positions - skeleton).abs().permute(0, 2, 4, 1, 3)[present]
+    torch.testing.assert_close(losses["position"], errors.mean())
+    both = present[:, 1:] & present[:, :-1]
+    velocity = (skeleton[:, :, 1:] - skeleton[:, :, :-1]) * CONFIG.frame_rate
+    velocity_errors = (decoded.velocities[:, :, :-1] - velocity).abs().permute(0, 2, 4, 1, 3)[both]
+    torch.testing.assert_close(losses["velocity"], velocity_errors.mean())

@@ -1,6 +1,6 @@
 """Readers and writers of the real data-set file formats (one file per format); no model knowledge."""
 
-from .action_genome import AGFrame, AGObject, ActionGenomeAnnotations, read_action_genome, write_action_genome
+from .action_genome import ActionGenomeAnnotations, AGFrame, AGObject, read_action_genome, write_action_genome
 from .box_features import BoxFeatures, read_box_features, write_box_features
 from .charades import (
     CharadesAction,

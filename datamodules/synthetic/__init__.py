@@ -8,7 +8,13 @@ from .cad120 import write_synthetic_cad120
 from .scene_graphs import write_synthetic_scene_graphs
 from .skeletons import write_synthetic_ntu, write_synthetic_nwucla
 
-__all__ = ["generate_all", "write_synthetic_cad120", "write_synthetic_ntu", "write_synthetic_nwucla", "write_synthetic_scene_graphs"]
+__all__ = [
+    "generate_all",
+    "write_synthetic_cad120",
+    "write_synthetic_ntu",
+    "write_synthetic_nwucla",
+    "write_synthetic_scene_graphs",
+]
 
 COMPLETE_MARKER = ".complete"
 

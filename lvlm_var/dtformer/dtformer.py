@@ -175,6 +175,7 @@ class DTFormer(nn.Module):
             config.init_keep_bias,
             temporal=config.temporal_selection,
             spatial=config.spatial_selection,
+            eval_threshold=config.eval_keep_threshold,
         )
         self.blocks = nn.ModuleList(
             TransformerBlock(config.dim, config.num_heads, config.mlp_ratio, config.dropout)

@@ -63,6 +63,7 @@ class LaIARModule(LightningModule):
         selector_context: ``"class_token"`` or ``"mean"`` (see ``DTFormerConfig``).
         selection_gradient: ``"attention_policy"`` or ``"masked_multiply"`` (see ``DTFormerConfig``).
         drop_at_eval: gather kept tokens at eval instead of masking.
+        eval_keep_threshold: keep probability above which a token is kept at eval (0.5: argmax).
         use_sim: Table 2 ``L_sim``.
         use_tss: Table 2 ``L_tss``.
         use_xm: Table 2 ``L_xm`` (also builds ``P^{v2s}``).
@@ -102,6 +103,7 @@ class LaIARModule(LightningModule):
         selector_context: Literal["class_token", "mean"] = "class_token",
         selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy",
         drop_at_eval: bool = True,
+        eval_keep_threshold: float = 0.5,
         use_sim: bool = True,
         use_tss: bool = True,
         use_xm: bool = True,
@@ -136,6 +138,7 @@ class LaIARModule(LightningModule):
             "selector_context": selector_context,
             "selection_gradient": selection_gradient,
             "drop_at_eval": drop_at_eval,
+            "eval_keep_threshold": eval_keep_threshold,
         }
         optional = {
             "feature_dim": feature_dim,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -15,19 +16,23 @@ class TokenSelector(nn.Module):
     """``u = GSM(sigma([W_1 x, W_2 x_context]))``: a keep / drop decision for each token.
 
     During training the decision is a hard straight-through Gumbel-Softmax sample: exactly 0 or 1 in the
-    forward pass, the gradient of the relaxed sample in the backward pass. In eval mode it is the
-    deterministic argmax (keep when the keep logit is larger).
+    forward pass, the gradient of the relaxed sample in the backward pass. In eval mode it is
+    deterministic: keep when the keep probability exceeds ``eval_threshold`` (0.5: the argmax).
 
     Args:
         dim: token width.
         hidden: hidden width of the MLP ``sigma``.
         tau: Gumbel-Softmax temperature.
         init_keep_bias: initial keep-minus-drop logit bias.
+        eval_threshold: keep probability above which a token is kept in eval mode.
     """
 
-    def __init__(self, dim: int, hidden: int, tau: float, init_keep_bias: float) -> None:
+    def __init__(
+        self, dim: int, hidden: int, tau: float, init_keep_bias: float, eval_threshold: float = 0.5
+    ) -> None:
         super().__init__()
         self.tau = tau
+        self.eval_margin = math.log(eval_threshold / (1.0 - eval_threshold))
         self.token_proj = nn.Linear(dim, dim // 2)
         self.context_proj = nn.Linear(dim, dim // 2)
         self.mlp = nn.Sequential(nn.Linear(2 * (dim // 2), hidden), nn.GELU(), nn.Linear(hidden, 2))
@@ -50,7 +55,7 @@ class TokenSelector(nn.Module):
         if self.training:
             keep = F.gumbel_softmax(logits, tau=self.tau, hard=True, dim=-1)[..., 1]
         else:
-            keep = (logits[..., 1] > logits[..., 0]).to(tokens.dtype)
+            keep = (logits[..., 1] - logits[..., 0] > self.eval_margin).to(tokens.dtype)
         return keep * mask.to(keep.dtype)
 
 
@@ -79,14 +84,22 @@ class SpatioTemporalSelector(nn.Module):
         init_keep_bias: initial keep-minus-drop logit bias.
         temporal: select frames.
         spatial: select pairs within frames.
+        eval_threshold: keep probability above which a token is kept in eval mode.
     """
 
     def __init__(
-        self, dim: int, hidden: int, tau: float, init_keep_bias: float, temporal: bool, spatial: bool
+        self,
+        dim: int,
+        hidden: int,
+        tau: float,
+        init_keep_bias: float,
+        temporal: bool,
+        spatial: bool,
+        eval_threshold: float = 0.5,
     ) -> None:
         super().__init__()
-        self.temporal = TokenSelector(dim, hidden, tau, init_keep_bias) if temporal else None
-        self.spatial = TokenSelector(dim, hidden, tau, init_keep_bias) if spatial else None
+        self.temporal = TokenSelector(dim, hidden, tau, init_keep_bias, eval_threshold) if temporal else None
+        self.spatial = TokenSelector(dim, hidden, tau, init_keep_bias, eval_threshold) if spatial else None
 
     def forward(self, tokens: Tensor, context: Tensor, mask: Tensor) -> Selection:
         """Select.

@@ -85,7 +85,7 @@ class VSTConfig:
     decoder_channels: int = 256
     decoder_blocks: int = 2
     position_weight: float = 1.0
-    velocity_weight: float = 0.5
+    velocity_weight: float = 1.0
     commitment_weight: float = 0.25
     classification_weight: float = 1.0
     head_hidden: int = 256

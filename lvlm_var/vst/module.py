@@ -9,7 +9,7 @@ Pipeline: skeleton ``(B, 3, T, V, M)`` -> :class:`~lvlm_var.vst.encoder.VSTEncod
 
 Training loss::
 
-    position_weight * L1(positions) + velocity_weight * L1(velocities)      (present bodies only)
+    position_weight * L1(positions) + velocity_weight * L1(velocities)      (frames with a body only)
     + commitment_weight * ||f - sg(q)||^2 + classification_weight * CE(head(q), label)
 
 Logged keys: ``train/loss``, ``train/loss_position``, ``train/loss_velocity``, ``train/loss_commitment``,
@@ -17,13 +17,14 @@ Logged keys: ``train/loss``, ``train/loss_position``, ``train/loss_velocity``, `
 losses and ``acc`` / ``perplexity`` / ``dead_codes`` under ``val/`` and ``test/``, plus
 ``val/probe_acc`` and ``test/probe_acc``: the accuracy of a bag-of-codes ridge probe fitted on the codes
 of the current training epoch (so the tokens alone, without the head, show how much class information
-they carry). Validation, test and predict step outputs carry ``tokens_kept`` ``(B,)`` (narrative
+they carry). Training, validation, test and predict step outputs carry ``tokens_kept`` ``(B,)`` (narrative
 segments) and ``tokens_total`` ``(B,)`` (token steps) for ``TokenRetentionLogger``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any, NamedTuple
 
 import torch
@@ -68,7 +69,8 @@ class VSTModule(LightningModule):
     """The VST tokenizer as a LightningModule.
 
     Args:
-        config: hyperparameters; ``None`` is the NTU preset (:meth:`VSTConfig.ntu`).
+        config: hyperparameters (or their dict, as stored in checkpoints); ``None`` is the NTU preset
+            (:meth:`VSTConfig.ntu`).
         learning_rate: peak AdamW learning rate.
         weight_decay: AdamW weight decay.
         warmup_steps: linear warm-up steps before the cosine decay over the whole fit.
@@ -76,14 +78,18 @@ class VSTModule(LightningModule):
 
     def __init__(
         self,
-        config: VSTConfig | None = None,
+        config: VSTConfig | dict[str, Any] | None = None,
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-4,
         warmup_steps: int = 200,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
+        if isinstance(config, dict):  # as stored in checkpoints
+            config = VSTConfig(**config)
         self.config = config if config is not None else VSTConfig.ntu()
+        # Plain data in the checkpoint, so it loads with torch.load(weights_only=True).
+        self.save_hyperparameters(ignore=["config"])
+        self.hparams["config"] = asdict(self.config)
         if learning_rate <= 0 or weight_decay < 0 or warmup_steps < 0:
             raise ValueError(
                 f"VSTModule needs learning_rate > 0, weight_decay >= 0 and warmup_steps >= 0, got "
@@ -201,6 +207,7 @@ class VSTModule(LightningModule):
         Raises:
             ValueError: wrong skeleton shape or ``fps <= 0``.
         """
+        self._check_skeleton(skeleton, "tokenize")
         return self.narratives(self.encode(skeleton), fps)
 
     # ------------------------------------------------------------------------------------------ training
@@ -208,16 +215,18 @@ class VSTModule(LightningModule):
     def _losses(self, batch: SkeletonBatch, output: VSTOutput) -> dict[str, Tensor]:
         cfg = self.config
         skeleton = batch["skeleton"]
-        present = (skeleton.abs().sum(dim=(1, 2, 3)) > 0).to(skeleton.dtype)  # (B, M)
-        mask = present[:, None, None, None, :]
+        # Reconstruction counts only frames where a body is present (absent bodies are all zero), and
+        # velocities only between two present frames (a body entering the scene is no motion).
+        present = (skeleton.abs().sum(dim=(1, 3)) > 0).to(skeleton.dtype)  # (B, T, M)
+        position_mask = present[:, None, :, None, :]
+        velocity_mask = (present[:, 1:] * present[:, :-1])[:, None, :, None, :]
         velocity = (skeleton[:, :, 1:] - skeleton[:, :, :-1]) * cfg.frame_rate
-        position_error = (output.reconstruction.positions - skeleton).abs() * mask
-        velocity_error = (output.reconstruction.velocities[:, :, :-1] - velocity).abs() * mask
-        per_body = skeleton.shape[1] * skeleton.shape[3]
-        bodies = present.sum().clamp(min=1.0)
+        position_error = (output.reconstruction.positions - skeleton).abs() * position_mask
+        velocity_error = (output.reconstruction.velocities[:, :, :-1] - velocity).abs() * velocity_mask
+        per_frame = skeleton.shape[1] * skeleton.shape[3]
         losses = {
-            "position": position_error.sum() / (bodies * per_body * skeleton.shape[2]),
-            "velocity": velocity_error.sum() / (bodies * per_body * max(skeleton.shape[2] - 1, 1)),
+            "position": position_error.sum() / (position_mask.sum() * per_frame).clamp(min=1.0),
+            "velocity": velocity_error.sum() / (velocity_mask.sum() * per_frame).clamp(min=1.0),
             "commitment": output.commitment_loss,
             "classification": F.cross_entropy(output.logits, batch["label"]),
         }
@@ -251,7 +260,7 @@ class VSTModule(LightningModule):
         self.log(f"{stage}/perplexity", usage.perplexity)
         self.log(f"{stage}/dead_codes", float(usage.dead_codes))
 
-    def training_step(self, batch: SkeletonBatch, batch_idx: int) -> Tensor:
+    def training_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Tensor]:
         output = self(batch["skeleton"])
         losses = self._losses(batch, output)
         batch_size = len(batch["label"])
@@ -260,7 +269,8 @@ class VSTModule(LightningModule):
         self.log("train/acc", self.train_accuracy, on_step=False, on_epoch=True, batch_size=batch_size)
         self._count_codes(self.train_code_counts, output.codes)
         self.probe.accumulate(output.codes, batch["label"])
-        return losses["loss"]
+        narratives = self.narratives(output.codes, self.config.frame_rate)
+        return {"loss": losses["loss"], **self._retention(narratives, output.codes)}
 
     def on_train_epoch_start(self) -> None:
         self.train_code_counts.zero_()
@@ -275,14 +285,9 @@ class VSTModule(LightningModule):
 
     # --------------------------------------------------------------------------------- evaluation
 
-    def _retention(self, codes: Tensor) -> dict[str, Any]:
-        narratives = self.narratives(codes, self.config.frame_rate)
+    def _retention(self, narratives: list[ActionNarrative], codes: Tensor) -> dict[str, Tensor]:
         kept = torch.tensor([float(len(n.segments)) for n in narratives], device=codes.device)
-        return {
-            "narratives": narratives,
-            "tokens_kept": kept,
-            "tokens_total": torch.full_like(kept, float(codes.shape[1])),
-        }
+        return {"tokens_kept": kept, "tokens_total": torch.full_like(kept, float(codes.shape[1]))}
 
     def _evaluation_step(self, batch: SkeletonBatch, stage: str) -> dict[str, Any]:
         output = self(batch["skeleton"])
@@ -295,12 +300,8 @@ class VSTModule(LightningModule):
         self._count_codes(self.eval_code_counts, output.codes)
         if self.probe.fitted:
             getattr(self, f"{stage}_probe_accuracy").update(self.probe(output.codes), batch["label"])
-        retention = self._retention(output.codes)
-        return {
-            "loss": losses["loss"],
-            "tokens_kept": retention["tokens_kept"],
-            "tokens_total": retention["tokens_total"],
-        }
+        narratives = self.narratives(output.codes, self.config.frame_rate)
+        return {"loss": losses["loss"], **self._retention(narratives, output.codes)}
 
     def _start_evaluation(self) -> None:
         self.eval_code_counts.zero_()
@@ -333,19 +334,27 @@ class VSTModule(LightningModule):
         self._end_evaluation("test")
 
     def predict_step(self, batch: SkeletonBatch, batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
-        """Narratives of a batch, ready for JSONL (see ``callbacks.narrative_writer.NarrativeWriter``).
+        """Narratives of a batch as JSON-ready records (see ``callbacks.narrative_writer.NarrativeWriter``).
 
         Returns:
-            ``name`` (B names), ``label`` (B ints, or None when the batch has none), ``narratives``
-            (B :class:`ActionNarrative`), ``tokens_kept`` ``(B,)`` and ``tokens_total`` ``(B,)``.
+            ``records``: B dicts ``{"name", "label", "narrative", "codes", "num_segments"}`` (``label`` is
+            None when the batch has none; ``narrative`` parses back with ``ActionNarrative.from_text``),
+            ``tokens_kept`` ``(B,)`` and ``tokens_total`` ``(B,)``.
         """
         codes = self.encode(batch["skeleton"])
-        labels = batch.get("label")
-        return {
-            "name": list(batch["name"]),
-            "label": None if labels is None else labels.tolist(),
-            **self._retention(codes),
-        }
+        narratives = self.narratives(codes, self.config.frame_rate)
+        labels = batch["label"].tolist() if "label" in batch else [None] * len(narratives)
+        records = [
+            {
+                "name": name,
+                "label": label,
+                "narrative": n.text,
+                "codes": n.codes,
+                "num_segments": len(n.segments),
+            }
+            for name, label, n in zip(batch["name"], labels, narratives, strict=True)
+        ]
+        return {"records": records, **self._retention(narratives, codes)}
 
     # ---------------------------------------------------------------------------------- checkpoints
 

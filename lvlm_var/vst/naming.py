@@ -9,9 +9,9 @@ body (the actor) in body-part kinematics:
   the spine base), head (relative to the shoulder centre), each hand (wrist, hand, fingers relative to its
   shoulder; "arm" when the elbow moves at least 60 % as fast), each foot (ankle, foot relative to the
   horizontal motion of the spine base: planted feet do not "rise" when the body sits down, nor "move
-  forward" when it walks; "leg" when the knee moves at least 60 % as fast). Left and right moving the same way at similar
-  speeds become "both hands", "both legs", ...; a second part moving at least half as fast is added
-  ("... and left foot moves forward");
+  forward" when it walks; "leg" when the knee moves at least 60 % as fast). Left and right moving the
+  same way at similar speeds become "both hands", "both legs", ...; a second part moving at least half
+  as fast is added ("... and left foot moves forward");
 * **direction**, in the canonical view of the data module's view normalisation (+y up along the spine,
   +x from the left to the right shoulder, so the actor faces -z): rises / lowers / moves forward /
   moves back / moves sideways (torso: straightens up / bends down / bends forward / leans back / leans

@@ -77,3 +77,31 @@ def test_inspect_unknown_kind_and_missing_file(tmp_path: Path, capsys: pytest.Ca
     assert "unknown kind of data file" in capsys.readouterr().err
     assert main(["inspect", str(tmp_path / "nope.skeleton")]) == 1
     assert "FileNotFoundError" in capsys.readouterr().err
+
+
+def test_unknown_config_key_is_an_error_naming_the_key(
+    synthetic_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lvlm_var.cli import run_lightning_cli
+
+    config = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_laiar.yaml"
+    with pytest.raises(SystemExit):
+        run_lightning_cli(
+            ["--config", str(config), "--data.init_args.data_dir", str(synthetic_root),
+             "--model.init_args.no_such_option", "3"],
+            run=False,
+        )
+    error = capsys.readouterr().err
+    assert "no_such_option" in error and "unrecognized arguments: fit" not in error
+
+
+def test_experiment_yaml_wires_data_into_the_model(synthetic_root: Path) -> None:
+    from lvlm_var.cli import run_lightning_cli
+
+    config = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_laiar.yaml"
+    cli = run_lightning_cli(
+        ["--config", str(config), "--data.init_args.data_dir", str(synthetic_root)], run=False
+    )
+    assert cli.model.hparams.num_classes == cli.datamodule.num_classes
+    assert cli.model.class_names == list(cli.datamodule.class_names)
+    assert cli.model.hparams.feature_dim == cli.datamodule.feature_dim

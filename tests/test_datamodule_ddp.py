@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from datamodules.synthetic.scene_graphs import write_synthetic_scene_graphs
 from datamodules.synthetic.skeletons import SyntheticNTUConfig, plan_synthetic_ntu, write_synthetic_ntu
 
@@ -55,7 +53,6 @@ def _check_sharding(records: list[dict], train_names: set[str]) -> None:
     assert len(records[0]["seen"]["train"]) == len(records[1]["seen"]["train"])
 
 
-@pytest.mark.slow
 def test_skeleton_datamodule_runs_under_two_process_ddp(tmp_path):
     config = SyntheticNTUConfig(
         actions=(6, 7), performers=(1, 2, 3), cameras=(1, 2), num_missing=0, min_frames=10, max_frames=20
@@ -68,7 +65,6 @@ def test_skeleton_datamodule_runs_under_two_process_ddp(tmp_path):
     )  # ntu60-xsub training subjects
 
 
-@pytest.mark.slow
 def test_scene_graph_datamodule_runs_under_two_process_ddp(tmp_path):
     paths = write_synthetic_scene_graphs(tmp_path / "sg", seed=1, num_videos=12, feature_dim=8)
     records = _run_ddp("scene_graph", tmp_path / "sg", tmp_path / "out")

@@ -8,15 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 pytest_plugins = ["lvlm_helpers"]  # the tiny_llava_dir and vst_checkpoint fixtures
 
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
 def test_two_process_ddp_fit_and_test_without_unused_parameters(tmp_path, tiny_llava_dir, vst_checkpoint):
     tests = str(REPO / "tests")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), tests, os.environ.get("PYTHONPATH", "")])}

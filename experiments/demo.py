@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from datamodules import ActionGenomeDataModule, NTUSkeletonDataModule
-from lvlm_var.cli import run_lightning_cli
+from experiments.explanation_score import score_explanations
+from experiments.lvlm_pipeline import run_synthetic_lvlm
+from experiments.runner import fit_and_test
 
-__all__ = ["summarize_data", "run_experiment", "main"]
+__all__ = ["summarize_data", "main"]
 
 EXPERIMENTS = Path(__file__).resolve().parent
 
@@ -31,16 +32,6 @@ def summarize_data(root: Path) -> None:
         print(f"  classes: {summary['num_classes']}")
         print(f"  batch: {summary['batch']}")
         print(f"  skipped files: {len(summary['skipped'])}")
-
-
-def run_experiment(config: Path, root: Path, overrides: list[str] | None = None) -> dict[str, Any]:
-    """Fit an experiment YAML with the `lvlm-var` CLI, test its best checkpoint, return the test metrics
-    and the path of the explanation JSONL its ExplanationWriter wrote."""
-    cli = run_lightning_cli(["fit", "--config", str(config), *(overrides or [])])
-    metrics = cli.trainer.test(cli.model, datamodule=cli.datamodule, ckpt_path="best", verbose=False)[0]
-    writers = [c for c in cli.trainer.callbacks if type(c).__name__ == "ExplanationWriter"]
-    return {"metrics": metrics, "explanations": writers[0].output_path if writers else None,
-            "trainer": cli.trainer}
 
 
 def _print_explanations(path: Path | None, count: int) -> None:
@@ -64,12 +55,31 @@ def main(argv: list[str] | None = None) -> None:
     summarize_data(options.data)
 
     print("== LaIAR on the synthetic scene graphs (experiments/synthetic_laiar.yaml)")
-    laiar = run_experiment(EXPERIMENTS / "synthetic_laiar.yaml", options.data,
-                           ["--data.init_args.data_dir", str(options.data)])
-    metrics = laiar["metrics"]
-    print("  test metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
-    _print_explanations(laiar["explanations"], 3)
+    laiar = fit_and_test(
+        EXPERIMENTS / "synthetic_laiar.yaml", ["--data.init_args.data_dir", str(options.data)]
+    )
+    writer = next(c for c in laiar.cli.trainer.callbacks if type(c).__name__ == "ExplanationWriter")
+    retention = next(c for c in laiar.cli.trainer.callbacks if type(c).__name__ == "TokenRetentionLogger")
+    test = retention.summary["test"]
+    print(f"  fit + test: {laiar.seconds:.0f} s; test mAP {laiar.metrics['test/mAP']:.3f}")
+    print(f"  tokens kept per video: {test['tokens_kept']:.1f} of {test['tokens_total']:.1f} "
+          f"({100 * test['token_keep_rate']:.0f}%)")
+    score = score_explanations(writer.output_path, options.data / "action_genome" / "synthetic_truth.json")
+    print(f"  explanations naming the ground-truth relation transition: {100 * score.rate:.1f}% of "
+          f"{score.correct} correctly predicted actions")
+    _print_explanations(writer.output_path, 3)
 
+    print("== LVLM-VAR on the synthetic skeletons (experiments/synthetic_vst.yaml -> synthetic_lvlm.yaml)")
+    lvlm = run_synthetic_lvlm(options.data, Path("."))
+    vst = lvlm["vst"]
+    print(f"  fit + test: VST {lvlm['seconds']['vst']:.0f} s, LLM {lvlm['seconds']['lvlm']:.0f} s")
+    print(f"  test accuracy (VST + tiny 4-bit LLaVA, scoring every class name): {lvlm['test_accuracy']:.3f}")
+    print(f"  VST codebook: perplexity {vst['perplexity']:.1f} of {vst['codebook_size']} codes, "
+          f"{vst['dead_codes']} dead; bag-of-codes probe accuracy {vst['probe_accuracy']}")
+    print(f"  narrative length: {lvlm['narrative_tokens_mean']:.1f} LLM tokens per clip on average, "
+          f"{lvlm['narrative_tokens_max']} at most")
+    print(f"  explanations naming a moving body part of the true action: {100 * lvlm['body_part_rate']:.1f}%")
+    _print_explanations(Path(lvlm["explanations"]), 3)
 
 if __name__ == "__main__":
     main()

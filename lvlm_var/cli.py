@@ -52,7 +52,20 @@ _DATA_TO_MODEL_LINKS = (
 )
 
 
+def _init_arguments(class_path: str) -> set[str] | None:
+    """The keyword arguments ``class_path``'s ``__init__`` accepts (``None``: it takes ``**kwargs``)."""
+    import importlib
+    import inspect
+
+    module_name, _, class_name = class_path.rpartition(".")
+    parameters = inspect.signature(getattr(importlib.import_module(module_name), class_name)).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return set(parameters)
+
+
 def _lightning_cli_class():
+    import torch
     from lightning.pytorch.cli import LightningCLI
 
     class LvlmVarCLI(LightningCLI):
@@ -61,6 +74,22 @@ def _lightning_cli_class():
         def add_arguments_to_parser(self, parser) -> None:
             for source, target in _DATA_TO_MODEL_LINKS:
                 parser.link_arguments(f"data.{source}", f"model.init_args.{target}", apply_on="instantiate")
+
+        def _parse_ckpt_path(self) -> None:
+            # Lightning stores every applied link in a checkpoint's hyperparameters, also those the
+            # model has no argument for (a VST has no num_classes); feeding them back would fail.
+            ckpt_path = self.config.get("subcommand") and self.config[self.config.subcommand].get("ckpt_path")
+            if not ckpt_path or not Path(ckpt_path).is_file():
+                return
+            hparams = torch.load(ckpt_path, weights_only=True, map_location="cpu").get("hyper_parameters", {})
+            hparams.pop("_instantiator", None)
+            if "_class_path" not in hparams:
+                return super()._parse_ckpt_path()
+            class_path = hparams.pop("_class_path")
+            accepted = _init_arguments(class_path)
+            kwargs = {k: v for k, v in hparams.items() if accepted is None or k in accepted}
+            model = {"class_path": class_path, "dict_kwargs": kwargs}
+            self.config = self.parser.parse_object({self.config.subcommand: {"model": model}}, self.config)
 
     return LvlmVarCLI
 

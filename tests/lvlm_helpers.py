@@ -61,7 +61,7 @@ def tiny_config(model_dir: Path, **overrides) -> LLMClassifierConfig:
 
 
 def narratives() -> list[ActionNarrative]:
-    """Three narratives over ``CODE_NAMES`` of different lengths (1 to 3 segments)."""
+    """Three narratives over ``CODE_NAMES`` of different lengths (3, 1 and 4 segments)."""
     return [
         merge_token_runs([0, 0, 1, 1, 1, 4], CODE_NAMES, seconds_per_step=0.2),
         merge_token_runs([2, 2, 2], CODE_NAMES, seconds_per_step=0.2),
@@ -70,6 +70,7 @@ def narratives() -> list[ActionNarrative]:
                 NarrativeSegment(3, CODE_NAMES[3], 0, 1, 0.2),
                 NarrativeSegment(4, CODE_NAMES[4], 1, 2, 0.4),
                 NarrativeSegment(3, CODE_NAMES[3], 3, 1, 0.2),
+                NarrativeSegment(4, CODE_NAMES[4], 4, 1, 0.2),
             )
         ),
     ]

@@ -105,3 +105,24 @@ def test_experiment_yaml_wires_data_into_the_model(synthetic_root: Path) -> None
     assert cli.model.hparams.num_classes == cli.datamodule.num_classes
     assert cli.model.class_names == list(cli.datamodule.class_names)
     assert cli.model.hparams.feature_dim == cli.datamodule.feature_dim
+
+
+def test_test_from_a_checkpoint_of_a_model_without_linked_arguments(
+    synthetic_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A VST has no num_classes argument: the data link must not come back from its checkpoint."""
+    from lvlm_var.cli import run_lightning_cli
+
+    config = str(Path(__file__).resolve().parents[1] / "experiments" / "synthetic_vst.yaml")
+    ntu = synthetic_root / "ntu"
+    data = ["--data.init_args.data_dir", str(ntu),
+            "--data.init_args.missing_skeletons_file",
+            str(ntu / "NTU_RGBD_samples_with_missing_skeletons.txt")]
+    monkeypatch.chdir(tmp_path)
+    run_lightning_cli(["fit", "--config", config, *data, "--trainer.max_epochs", "1",
+                       "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
+                       "--trainer.check_val_every_n_epoch", "1"])
+    checkpoint = tmp_path / "runs" / "synthetic_vst" / "vst.ckpt"
+    cli = run_lightning_cli(["test", "--config", config, *data, "--trainer.limit_test_batches", "1",
+                             "--ckpt_path", str(checkpoint)])
+    assert "test/acc" in cli.trainer.callback_metrics

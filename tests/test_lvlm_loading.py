@@ -17,6 +17,7 @@ from lvlm_var.lvlm.loading import (
 )
 from lvlm_var.lvlm.prompts import PromptBuilder
 from lvlm_var.lvlm.scoring import pad_sequences, score_classes, score_classes_naive
+from lvlm_var.lvlm.tiny_llava import TINY_LLAVA_VERSION
 
 pytest_plugins = ["lvlm_helpers"]  # the tiny_llava_dir and vst_checkpoint fixtures
 
@@ -100,7 +101,7 @@ def test_unknown_model_path_names_the_path_and_the_files(tmp_path):
     missing = tmp_path / "no-such-llava"
     with pytest.raises(
         ModelPathError,
-        match=r"no-such-llava.*neither a directory nor a Hugging Face hub id.*config\.json and model\.safe",
+        match=r"no-such-llava.*neither a directory, a Hugging Face hub id .* nor 'tiny-llava'.*config\.json",
     ):
         load_backbone(LLMClassifierConfig(model_id=str(missing)), CODE_NAMES)
     (tmp_path / "half").mkdir()
@@ -109,6 +110,25 @@ def test_unknown_model_path_names_the_path_and_the_files(tmp_path):
         ModelPathError, match=r"half.*incomplete.*expected config\.json.*found \['config\.json'\]"
     ):
         load_backbone(LLMClassifierConfig(model_id=str(tmp_path / "half")), CODE_NAMES)
+
+
+def test_tiny_llava_id_builds_the_model_once_into_its_cache(tmp_path):
+    config = LLMClassifierConfig.tiny()
+    config.tiny_llava_cache = str(tmp_path)
+    backbone = load_backbone(config, CODE_NAMES)
+    assert backbone.parameters.trainable > 0
+    (built,) = tmp_path.glob(f"v{TINY_LLAVA_VERSION}-*")
+    assert (built / "config.json").is_file()
+    load_backbone(config, CODE_NAMES)
+    assert list(tmp_path.glob(f"v{TINY_LLAVA_VERSION}-*")) == [built]
+
+
+def test_tiny_llava_logits_span_a_range_adapters_can_use(tiny_llava_dir):
+    """The frozen LM head must let LoRA make tokens likely (the default init caps logits near +-1.3)."""
+    backbone = load_backbone(tiny_config(tiny_llava_dir, quantization="none"), CODE_NAMES)
+    ids = torch.arange(5, 45)[None]
+    logits = backbone.model(input_ids=ids).logits
+    assert float(logits.std()) > 2.0
 
 
 def test_bad_config_values_are_named():

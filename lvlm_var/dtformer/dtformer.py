@@ -157,6 +157,13 @@ class DTFormer(nn.Module):
     padded arrangement (:class:`PackedLayout`), so inference cost falls with retention; both eval paths
     give the same logits.
 
+    The learnable spatio-temporal position embedding ``e_(t,k)`` is factorised as ``e_t + e_k`` (one
+    vector per frame plus one per pair slot) rather than one free vector per ``(t, k)`` cell: every
+    video then teaches the same ``T`` temporal vectors whatever slots its pairs occupy, which is what
+    makes the order of relations (the whole signal of a transition) learnable from a few hundred videos.
+    With one vector per cell our synthetic videos trained to near-zero loss while validation mAP stayed at
+    the level of an order-blind model (~0.65).
+
     Args:
         config: DT-Former hyperparameters.
     """
@@ -164,9 +171,11 @@ class DTFormer(nn.Module):
     def __init__(self, config: DTFormerConfig) -> None:
         super().__init__()
         self.config = config
-        self.pos_embed = nn.Parameter(torch.zeros(config.num_frames, config.max_pairs, config.dim))
+        self.temporal_embed = nn.Parameter(torch.zeros(config.num_frames, config.dim))
+        self.pair_embed = nn.Parameter(torch.zeros(config.max_pairs, config.dim))
         self.cls_token = nn.Parameter(torch.zeros(config.dim))
-        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.trunc_normal_(self.temporal_embed, std=0.02)
+        nn.init.trunc_normal_(self.pair_embed, std=0.02)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
         self.selector = SpatioTemporalSelector(
             config.dim,
@@ -182,6 +191,11 @@ class DTFormer(nn.Module):
             for _ in range(config.depth)
         )
         self.norm = nn.LayerNorm(config.dim)
+
+    @property
+    def pos_embed(self) -> Tensor:
+        """``(num_frames, max_pairs, D)`` spatio-temporal position embedding ``e_(t,k) = e_t + e_k``."""
+        return self.temporal_embed[:, None] + self.pair_embed[None]
 
     def forward(self, tokens: Tensor, mask: Tensor, drop: bool | None = None) -> DTFormerOutput:
         """Select tokens and encode the video.
@@ -206,7 +220,7 @@ class DTFormer(nn.Module):
             )
         if drop is None:
             drop = not self.training and self.config.drop_at_eval
-        x = tokens + self.pos_embed[:frames, :pairs]
+        x = tokens + self.temporal_embed[:frames, None] + self.pair_embed[None, :pairs]
         cls = self.cls_token.expand(batch, dim)
         if self.config.selector_context == "class_token":
             context = cls

@@ -1,12 +1,19 @@
 """LaIAR explanations (Sec. 3.3.2, Fig. 3): kept visual relations -> nearest semantic triplets -> transitions.
 
-Each relation token the video DT-Former keeps is matched, by cosine similarity in the joint space, to the
-nearest semantic triplet (person, relation, object) of the whole vocabulary (every object class times
-every single relation, embedded by the language side's relation encoder and ``f_s``). The tokens of a
-human-object pair (the pair is identified by its detected object class) are ordered by frame, runs of the
-same relation are merged, and the pair's transitions are rendered as
-``person-box: holding (frame 2) -> not_contacting (frame 10)``. When the nearest triplet names another
-object than the detected one, that object is shown in brackets after the relation.
+Each relation token the video DT-Former keeps is compared, by cosine similarity in the joint space, with
+the semantic triplets (person, relation, object) of its own detected object class (every relation, embedded
+by the language side's relation encoder and ``f_s``). The detector already names the object; searching
+the whole vocabulary instead let a token's nearest triplet name another object, and that object's
+relation then said nothing about the pair.
+
+A pair usually holds several relations at once (Action Genome annotates one attention, one or more
+spatial and one or more contacting relation per pair), and the semantic token ``L_sim`` aligns a visual
+token with is built from all of them (the mean of their embeddings, which ``f_s`` maps linearly). The
+single nearest relation is therefore often the one that never changes (``looking_at``) and hides the
+transition. Each kept token names its ``relations_per_token`` most similar relations instead, and every
+relation of a pair becomes a run over the frames where the pair's kept tokens name it; a run ends at a
+kept token that no longer names it. A transition reads as one relation's run ending and another's starting:
+``person-box: holding (frames 2-5), not_contacting (frames 10-10)``.
 """
 
 from __future__ import annotations
@@ -67,7 +74,7 @@ class TripletVocabulary:
         return cls(F.normalize(embeddings, dim=-1), list(object_names), list(relation_names))
 
     def nearest(self, joint: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Nearest triplet of each embedding.
+        """Nearest triplet of each embedding over the whole vocabulary.
 
         Args:
             joint: ``(N, E)`` visual joint-space embeddings.
@@ -80,10 +87,23 @@ class TripletVocabulary:
         score, index = similarity.max(dim=-1)
         return index // len(self.relation_names), index % len(self.relation_names), score
 
+    def relation_similarity(self, joint: Tensor, object_class: Tensor) -> Tensor:
+        """Cosine similarity of each embedding to every relation of its own object class.
+
+        Args:
+            joint: ``(N, E)`` visual joint-space embeddings.
+            object_class: ``(N,)`` long detected object class of each.
+
+        Returns:
+            ``(N, R)`` similarity to (person, relation r, that object).
+        """
+        table = self.embeddings.view(len(self.object_names), len(self.relation_names), -1)
+        return torch.einsum("ne,nre->nr", F.normalize(joint, dim=-1), table[object_class])
+
 
 @dataclass
 class _Run:
-    """Consecutive kept tokens of one pair with the same nearest relation."""
+    """Consecutive kept tokens of one pair that name the same relation."""
 
     relation: str
     start: int
@@ -102,6 +122,7 @@ def explain_video(
     class_names: list[str],
     ground_truth: list[str],
     top_k: int = 5,
+    relations_per_token: int = 3,
 ) -> ExplanationRecord:
     """Explain one video's prediction.
 
@@ -116,30 +137,43 @@ def explain_video(
         class_names: the ``C`` class names.
         ground_truth: true class names.
         top_k: number of predictions to keep.
+        relations_per_token: relations each kept token names (its most similar ones).
 
     Returns:
-        the :class:`ExplanationRecord` (``method="laiar"``, ``tokens`` = kept tokens).
+        the :class:`ExplanationRecord` (``method="laiar"``, ``tokens`` = kept tokens); one evidence step
+        per relation run, ``"person-<object>: <relation>"`` from its first to its last frame, scored by
+        the mean similarity, sorted by start frame.
     """
     kept = keep > 0.5
     frames, pairs = kept.nonzero(as_tuple=True)
-    objects, relations, scores = vocabulary.nearest(joint[frames, pairs])
-    runs: dict[int, list[_Run]] = {}  # detected object class -> its relation runs in frame order
+    detected = object_class[frames, pairs].long()
+    similarity = vocabulary.relation_similarity(joint[frames, pairs], detected)
+    top = similarity.topk(min(relations_per_token, similarity.shape[1]), dim=-1)
+    open_runs: dict[int, dict[str, _Run]] = {}  # detected object class -> relation -> its current run
+    closed: dict[int, list[_Run]] = {}
     for i in torch.argsort(frame_index[frames], stable=True).tolist():
-        detected = int(object_class[frames[i], pairs[i]])
-        relation = vocabulary.relation_names[int(relations[i])]
-        if int(objects[i]) != detected:
-            relation = f"{relation} ({vocabulary.object_names[int(objects[i])]})"
+        obj = int(detected[i])
         frame = int(frame_index[frames[i]])
-        pair_runs = runs.setdefault(detected, [])
-        if pair_runs and pair_runs[-1].relation == relation:
-            pair_runs[-1].end = frame
-            pair_runs[-1].scores.append(float(scores[i]))
-        else:
-            pair_runs.append(_Run(relation, frame, frame, [float(scores[i])]))
+        named = {
+            vocabulary.relation_names[int(r)]: float(score)
+            for r, score in zip(top.indices[i], top.values[i], strict=True)
+        }
+        runs = open_runs.setdefault(obj, {})
+        for relation in [r for r in runs if r not in named]:
+            closed.setdefault(obj, []).append(runs.pop(relation))
+        for relation, score in named.items():
+            if relation in runs:
+                runs[relation].end = frame
+                runs[relation].scores.append(score)
+            else:
+                runs[relation] = _Run(relation, frame, frame, [score])
+    for obj, runs in open_runs.items():
+        closed.setdefault(obj, []).extend(runs.values())
     evidence: list[EvidenceStep] = []
     lines: list[str] = []
-    for detected, pair_runs in sorted(runs.items(), key=lambda item: item[1][0].start):
-        pair_name = f"{SUBJECT_NAME}-{vocabulary.object_names[detected]}"
+    for obj, pair_runs in sorted(closed.items(), key=lambda item: min(run.start for run in item[1])):
+        pair_name = f"{SUBJECT_NAME}-{vocabulary.object_names[obj]}"
+        pair_runs.sort(key=lambda run: (run.start, run.end, run.relation))
         evidence.extend(
             EvidenceStep(
                 f"{pair_name}: {run.relation}", run.start, run.end, sum(run.scores) / len(run.scores)
@@ -147,14 +181,18 @@ def explain_video(
             for run in pair_runs
         )
         lines.append(
-            f"{pair_name}: " + " -> ".join(f"{run.relation} (frame {run.start})" for run in pair_runs)
+            f"{pair_name}: "
+            + ", ".join(f"{run.relation} (frames {run.start}-{run.end})" for run in pair_runs)
         )
-    evidence.sort(key=lambda step: (step.start, step.end))
-    top = probabilities.topk(min(top_k, probabilities.shape[0]))
+    evidence.sort(key=lambda step: (step.start, step.end, step.text))
+    top_classes = probabilities.topk(min(top_k, probabilities.shape[0]))
     return ExplanationRecord(
         sample_id=sample_id,
         method="laiar",
-        predictions=[(class_names[int(i)], float(p)) for p, i in zip(top.values, top.indices, strict=True)],
+        predictions=[
+            (class_names[int(i)], float(p))
+            for p, i in zip(top_classes.values, top_classes.indices, strict=True)
+        ],
         ground_truth=list(ground_truth),
         evidence=evidence,
         text="; ".join(lines),

@@ -53,6 +53,7 @@ class LaIARModule(LightningModule):
         preset: ``"charades"``, ``"cad120"`` or ``"tiny"`` (see :mod:`lvlm_var.dtformer.config`).
         feature_dim: override of the RoI feature size ``F``.
         embed_dim: override of ``D`` (encoder and DT-Former).
+        part_dim: override of the width of each part of a relation feature (Eqs. 1-2).
         depth: override of the number of transformer blocks.
         num_heads: override of the attention heads.
         num_frames: override of the largest ``T``.
@@ -76,6 +77,9 @@ class LaIARModule(LightningModule):
         weight_decay: AdamW weight decay.
         warmup_fraction: share of the optimisation steps spent in linear warm-up.
         explain_top_k: predictions kept in each explanation record.
+        explain_relations_per_token: relations each kept token names in an explanation (Action Genome
+            annotates about three per pair: attention, spatial, contacting); see
+            :mod:`lvlm_var.dtformer.explain`.
         explain_in_validation: also explain in validation (slower).
 
     Raises:
@@ -93,6 +97,7 @@ class LaIARModule(LightningModule):
         preset: str = "charades",
         feature_dim: int | None = None,
         embed_dim: int | None = None,
+        part_dim: int | None = None,
         depth: int | None = None,
         num_heads: int | None = None,
         num_frames: int | None = None,
@@ -115,12 +120,15 @@ class LaIARModule(LightningModule):
         weight_decay: float = 0.05,
         warmup_fraction: float = 0.05,
         explain_top_k: int = 5,
+        explain_relations_per_token: int = 3,
         explain_in_validation: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         if class_names is not None and len(class_names) != num_classes:
             raise ValueError(f"class_names has {len(class_names)} names, expected num_classes={num_classes}")
+        if explain_relations_per_token < 1:
+            raise ValueError(f"explain_relations_per_token must be >= 1, got {explain_relations_per_token}")
         if not 0.0 <= warmup_fraction < 1.0:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}")
         self.class_names = (
@@ -143,6 +151,7 @@ class LaIARModule(LightningModule):
         optional = {
             "feature_dim": feature_dim,
             "embed_dim": embed_dim,
+            "part_dim": part_dim,
             "depth": depth,
             "num_heads": num_heads,
             "num_frames": num_frames,
@@ -294,6 +303,7 @@ class LaIARModule(LightningModule):
                     class_names=self.class_names,
                     ground_truth=self._ground_truth(batch["labels"][b]),
                     top_k=self.hparams.explain_top_k,
+                    relations_per_token=self.hparams.explain_relations_per_token,
                 )
             )
         return records
@@ -307,7 +317,7 @@ class LaIARModule(LightningModule):
         decay, no_decay = [], []
         for name, parameter in self.named_parameters():
             if parameter.requires_grad:
-                embedding = "pos_embed" in name or "semantic_encoder" in name
+                embedding = name.endswith("_embed") or "semantic_encoder" in name
                 (no_decay if parameter.ndim < 2 or embedding else decay).append(parameter)
         optimizer = torch.optim.AdamW(
             [

@@ -1,6 +1,6 @@
 """LVLM-VAR's LLM classifier: action narratives -> 4-bit QLoRA LLaVA -> class likelihoods + explanation."""
 
-from lvlm_var.lvlm.config import LLMClassifierConfig, LoRAConfig
+from lvlm_var.lvlm.config import TINY_LLAVA_ID, LLMClassifierConfig, LoRAConfig
 from lvlm_var.lvlm.loading import (
     Backbone,
     ModelPathError,
@@ -14,6 +14,7 @@ from lvlm_var.lvlm.tiny_llava import ensure_tiny_llava
 from lvlm_var.lvlm.vocabulary import ActionVocabulary
 
 __all__ = [
+    "TINY_LLAVA_ID",
     "LLMClassifierConfig",
     "LoRAConfig",
     "Backbone",

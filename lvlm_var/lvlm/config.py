@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["QUANTIZATIONS", "TOKEN_ROUTES", "DTYPES", "LoRAConfig", "LLMClassifierConfig"]
+__all__ = ["QUANTIZATIONS", "TOKEN_ROUTES", "DTYPES", "TINY_LLAVA_ID", "LoRAConfig", "LLMClassifierConfig"]
 
 QUANTIZATIONS: tuple[str, ...] = ("none", "nf4", "int8")
 TOKEN_ROUTES: tuple[str, ...] = ("new_tokens", "existing_vocab")
 DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
+# The model_id of the in-code tiny LLaVA (lvlm_var.lvlm.tiny_llava): built on first use, never downloaded.
+TINY_LLAVA_ID = "tiny-llava"
 
 
 def _check_choice(field_name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -50,7 +52,11 @@ class LLMClassifierConfig:
     """The LLaVA classifier that reads action narratives.
 
     Attributes:
-        model_id: Hugging Face model directory (or hub id already in the local cache) of a LLaVA model.
+        model_id: Hugging Face model directory (or hub id already in the local cache) of a LLaVA model,
+            or ``"tiny-llava"`` (:data:`TINY_LLAVA_ID`) for the in-code tiny LLaVA, built once into
+            ``tiny_llava_cache`` by :func:`~lvlm_var.lvlm.tiny_llava.ensure_tiny_llava`.
+        tiny_llava_cache: where the tiny LLaVA is kept when ``model_id`` is ``"tiny-llava"``; ``None`` is
+            ``$XDG_CACHE_HOME/lvlm_var/tiny-llava`` (``~/.cache/...``). Ignored for other models.
         quantization: ``"nf4"`` (4-bit QLoRA, double quantization), ``"int8"`` or ``"none"``.
         dtype: compute dtype of the quantized layers and storage dtype of the unquantized weights.
         lora: the adapters.
@@ -70,6 +76,7 @@ class LLMClassifierConfig:
     """
 
     model_id: str = "llava-hf/llava-1.5-13b-hf"
+    tiny_llava_cache: str | None = None
     quantization: str = "nf4"
     dtype: str = "bfloat16"
     lora: LoRAConfig = field(default_factory=LoRAConfig)
@@ -113,8 +120,9 @@ class LLMClassifierConfig:
         return cls()
 
     @classmethod
-    def tiny(cls, model_dir: str) -> LLMClassifierConfig:
-        """The in-code tiny LLaVA (:func:`~lvlm_var.lvlm.tiny_llava.ensure_tiny_llava`) (tests, demos)."""
+    def tiny(cls, model_dir: str = TINY_LLAVA_ID) -> LLMClassifierConfig:
+        """The in-code tiny LLaVA (tests, demos): a directory written by
+        :func:`~lvlm_var.lvlm.tiny_llava.ensure_tiny_llava`, or ``"tiny-llava"`` to build it on first use."""
         return cls(
             model_id=model_dir,
             quantization="nf4",

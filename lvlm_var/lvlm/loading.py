@@ -21,7 +21,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from lvlm_var.lvlm.config import LLMClassifierConfig
+from lvlm_var.lvlm.config import TINY_LLAVA_ID, LLMClassifierConfig
+from lvlm_var.lvlm.tiny_llava import ensure_tiny_llava
 from lvlm_var.lvlm.vocabulary import (
     ActionVocabulary,
     action_token_parameters,
@@ -136,8 +137,12 @@ def check_quantization_available(
         ) from error
 
 
-def _resolve_model_path(model_id: str) -> str:
-    """``model_id`` if it is a complete model directory or a model in the local HF cache."""
+def _resolve_model_path(config: LLMClassifierConfig) -> str:
+    """The tiny LLaVA's directory (built if absent) for ``"tiny-llava"``; otherwise ``model_id`` if it is
+    a complete model directory or a hub id (which ``from_pretrained`` finds in the local HF cache)."""
+    model_id = config.model_id
+    if model_id == TINY_LLAVA_ID:
+        return str(ensure_tiny_llava(config.tiny_llava_cache))
     path = Path(model_id).expanduser()
     if path.is_dir():
         weights = (
@@ -155,7 +160,8 @@ def _resolve_model_path(model_id: str) -> str:
     if _HUB_ID.fullmatch(model_id):
         return model_id
     raise ModelPathError(
-        f"model {model_id!r} not found: it is neither a directory nor a Hugging Face hub id (owner/name); "
+        f"model {model_id!r} not found: it is neither a directory, a Hugging Face hub id (owner/name) nor "
+        f"{TINY_LLAVA_ID!r} (the in-code tiny LLaVA); "
         f"expected a directory with {_MODEL_FILES} (for example one written by save_pretrained)"
     )
 
@@ -175,7 +181,7 @@ def _from_pretrained(loader: Callable[..., Any], model_id: str, **kwargs: Any) -
 
 def load_tokenizer(config: LLMClassifierConfig) -> PreTrainedTokenizerBase:
     """The model's tokenizer, left-padded (prompts are scored and continued at the right end)."""
-    tokenizer = _from_pretrained(AutoTokenizer, _resolve_model_path(config.model_id))
+    tokenizer = _from_pretrained(AutoTokenizer, _resolve_model_path(config))
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
@@ -200,7 +206,7 @@ def load_base_model(
         ModelPathError: ``config.model_id`` is neither a model directory nor a loadable hub model.
         QuantizationUnavailableError: bitsandbytes cannot serve ``config.quantization`` on ``device``.
     """
-    path = _resolve_model_path(config.model_id)
+    path = _resolve_model_path(config)
     device = torch.device(device)
     check_quantization_available(config.quantization, device, config.dtype)
     model = _from_pretrained(

@@ -66,7 +66,7 @@ class PromptBuilder:
         ids: list[int] = []
         for segment in narrative.segments:
             ids.append(self.vocabulary.token_id(segment.code))
-            ids.extend(self._encode(f"{segment.name} ({segment.seconds:.1f} s)"))
+            ids.extend(self._encode(segment.description))
         return ids
 
     def encode_prompt(self, narrative: ActionNarrative) -> EncodedPrompt:

@@ -27,8 +27,9 @@ from transformers import (
 __all__ = ["TINY_LLAVA_VERSION", "build_tiny_tokenizer", "build_tiny_llava", "ensure_tiny_llava"]
 
 # Bump when the recipe changes: a cached model of another version is rebuilt.
-TINY_LLAVA_VERSION = "1"
+TINY_LLAVA_VERSION = "2"
 
+_LM_HEAD_INIT_GAIN = 25.0
 _SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
 _CORPUS = """
 USER: ASSISTANT: The action narrative lists the semantic action tokens of a skeleton clip in temporal order,
@@ -44,10 +45,14 @@ jump phone call playing with tablet typing on keyboard pointing to taking selfie
 nod bow shake head wipe face salute put palms together cross in front sneeze cough staggering falling
 touch chest back neck nausea vomiting fan self punch slap pushing pat on back point finger hugging giving
 object touch pocket handshake walking towards apart walk run hop pick up put
+right hand rises, left hand lowers, both hands move forward, both arms move back, right foot moves sideways,
+both feet, both legs, whole body, torso straightens up, bends down, bends forward, leans back, leans sideways,
+stands still, sits still, crouches still, crouching, sitting, knees bent, bending, arms raised,
+right arm raised
 """
 
 
-def build_tiny_tokenizer(vocab_size: int = 512) -> PreTrainedTokenizerFast:
+def build_tiny_tokenizer(vocab_size: int = 600) -> PreTrainedTokenizerFast:
     """A Llama-style BPE tokenizer trained on a small built-in corpus.
 
     Like Llama's, it marks word starts with ``▁`` (Metaspace) so a piece encoded on its own
@@ -124,6 +129,11 @@ def build_tiny_llava(tokenizer: PreTrainedTokenizerFast, seed: int = 0) -> Llava
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = LlavaForConditionalGeneration(config)
+    # With the default 0.02 init the logits of a hidden-64 model span about +-1.3, so no adapter can make
+    # any token likely (the loss plateaus near log(vocab)) and class scores only reflect name lengths. A
+    # pretrained LLM's output layer spans a wide logit range: give the frozen LM head that range.
+    with torch.no_grad():
+        model.lm_head.weight.mul_(_LM_HEAD_INIT_GAIN)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.bos_token_id = tokenizer.bos_token_id

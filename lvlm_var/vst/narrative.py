@@ -34,6 +34,11 @@ class NarrativeSegment:
     length: int
     seconds: float
 
+    @property
+    def description(self) -> str:
+        """The words after the segment's ``<act_i>`` token: its name and duration, ``"name (x.y s)"``."""
+        return f"{self.name} ({self.seconds:.1f} s)"
+
 
 @dataclass(frozen=True)
 class ActionNarrative:
@@ -47,7 +52,7 @@ class ActionNarrative:
 
     @property
     def text(self) -> str:
-        return " ".join(f"{act_token(s.code)} {s.name} ({s.seconds:.1f} s)" for s in self.segments)
+        return " ".join(f"{act_token(s.code)} {s.description}" for s in self.segments)
 
     @classmethod
     def from_text(cls, text: str) -> ActionNarrative:

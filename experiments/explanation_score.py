@@ -1,0 +1,118 @@
+"""How often LaIAR's explanations name the relation transition that really makes an action (synthetic data).
+
+Every synthetic action label is one contacting-relation change on one object (``synthetic_truth.json``,
+written by ``datamodules.synthetic.scene_graphs``). An explanation *names the pair* of such a label when
+its evidence for that object holds a step of ``relation_before`` and a later step of ``relation_after``:
+among the record's evidence steps whose text is ``"person-<object>: <relation>"`` there are steps ``a``
+(relation ``relation_before``) and ``b`` (relation ``relation_after``) with ``b.start > a.start``. The rate
+is taken over the correctly predicted labels: a true action that is among the record's top ``n``
+predictions, ``n`` being the number of true actions of the video.
+
+Usage::
+
+    python -m experiments.explanation_score runs/synthetic_laiar/explanations.jsonl \\
+        data/synthetic/action_genome/synthetic_truth.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from datamodules.synthetic.scene_graphs import SyntheticTransition, read_synthetic_truth
+from lvlm_var.explanation import EvidenceStep, ExplanationRecord
+
+__all__ = ["ExplanationScore", "names_transition", "score_explanations", "main"]
+
+_SUBJECT = "person"
+
+
+@dataclass
+class ExplanationScore:
+    """Faithfulness of a set of explanations.
+
+    Attributes:
+        correct: correctly predicted (video, action) labels.
+        named: those whose explanation names the ground-truth transition.
+        labels: all (video, action) labels of the scored videos.
+        videos: scored records.
+    """
+
+    correct: int
+    named: int
+    labels: int
+    videos: int
+
+    @property
+    def rate(self) -> float:
+        """``named / correct`` (0 when nothing was predicted correctly)."""
+        return self.named / self.correct if self.correct else 0.0
+
+
+def names_transition(evidence: list[EvidenceStep], transition: SyntheticTransition) -> bool:
+    """Whether ``evidence`` shows ``relation_before``, then later ``relation_after``, on the right object."""
+    prefix = f"{_SUBJECT}-{transition.object}: "
+    starts: dict[str, list[int]] = {}
+    for step in evidence:
+        if step.text.startswith(prefix):
+            starts.setdefault(step.text[len(prefix) :], []).append(step.start)
+    before = starts.get(transition.relation_before, [])
+    after = starts.get(transition.relation_after, [])
+    return bool(before and after and max(after) > min(before))
+
+
+def score_explanations(explanations: str | Path, truth: str | Path) -> ExplanationScore:
+    """Score an ``ExplanationWriter`` JSONL against ``synthetic_truth.json``.
+
+    Args:
+        explanations: the JSONL file, one :class:`ExplanationRecord` a line.
+        truth: ``synthetic_truth.json``.
+
+    Returns:
+        the :class:`ExplanationScore`.
+
+    Raises:
+        ValueError: a line is not a JSON record, or a record's video is not in the truth file.
+    """
+    transitions = read_synthetic_truth(truth)
+    correct = named = labels = videos = 0
+    path = Path(explanations)
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = ExplanationRecord.from_json(json.loads(line))
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"{path} line {number}: expected an ExplanationRecord JSON object ({error})"
+            ) from None
+        if record.sample_id not in transitions:
+            raise ValueError(f"{path} line {number}: video {record.sample_id!r} is not in {truth}")
+        videos += 1
+        truths = transitions[record.sample_id]
+        labels += len(truths)
+        predicted = {name for name, _ in record.predictions[: len(truths)]}
+        for transition in truths:
+            if transition.action_name in predicted:
+                correct += 1
+                named += names_transition(record.evidence, transition)
+    return ExplanationScore(correct=correct, named=named, labels=labels, videos=videos)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("explanations", type=Path, help="ExplanationWriter JSONL")
+    parser.add_argument("truth", type=Path, help="synthetic_truth.json")
+    options = parser.parse_args(argv)
+    score = score_explanations(options.explanations, options.truth)
+    print(
+        f"explanations naming the true transition: {score.named}/{score.correct} correctly predicted labels "
+        f"({score.rate:.1%}); {score.labels} labels in {score.videos} videos"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

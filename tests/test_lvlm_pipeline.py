@@ -1,0 +1,130 @@
+"""The LVLM-VAR experiment YAMLs: every one parses, and the two synthetic stages run through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from experiments.lvlm_pipeline import names_moving_part, part_phrases
+from lvlm_var.cli import run_lightning_cli
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+# Real-data experiments: an NTU benchmark is an override file on top of the ntu60_xsub base of its stage.
+_NTU_BASE = {"vst": EXPERIMENTS / "ntu60_xsub_vst.yaml", "lvlm": EXPERIMENTS / "ntu60_xsub_lvlm.yaml"}
+_REAL = [
+    ("ntu60_xsub", "ntu60-xsub", 60),
+    ("ntu60_xview", "ntu60-xview", 60),
+    ("ntu120_xsub", "ntu120-xsub", 120),
+    ("ntu120_xset", "ntu120-xset", 120),
+    ("nwucla_xview", "nwucla-xview", 10),
+]
+
+
+def _config_files(name: str, stage: str) -> list[str]:
+    own = EXPERIMENTS / f"{name}_{stage}.yaml"
+    base = _NTU_BASE[stage]
+    files = [own] if name.startswith("nwucla") or own == base else [base, own]
+    return [argument for path in files for argument in ("--config", str(path))]
+
+
+def _printed_config(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
+    with pytest.raises(SystemExit) as exit_info:
+        run_lightning_cli(["fit", *arguments, "--print_config"])
+    assert exit_info.value.code in (0, None)
+    return yaml.safe_load(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("stage", ["vst", "lvlm"])
+@pytest.mark.parametrize(("name", "benchmark", "num_classes"), _REAL)
+def test_real_data_experiment_parses(
+    name: str, benchmark: str, num_classes: int, stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Parsing only: the data sets and the LLaVA weights are not here."""
+    config = _printed_config(_config_files(name, stage), capsys)
+    data = config["data"]["init_args"]
+    assert data["benchmark"] == benchmark
+    callbacks = config["trainer"]["callbacks"]
+    checkpoint = next(c for c in callbacks if c["class_path"].endswith("ModelCheckpoint"))
+    assert checkpoint["init_args"]["dirpath"] == f"runs/{name}_{stage}"
+    model = config["model"]["init_args"]
+    if stage == "vst":
+        assert model["config"]["num_classes"] == num_classes
+    else:
+        assert model["vst_checkpoint"] == f"runs/{name}_vst/vst.ckpt"
+        assert model["config"]["quantization"] == "nf4"
+        assert model["config"]["model_id"].startswith("llava-hf/llava-1.5-")
+        assert model["config"]["lr"] == pytest.approx(2e-4)
+    if name.startswith("ntu"):
+        assert config["trainer"]["devices"] == 8
+        assert str(config["trainer"]["strategy"]).startswith("ddp")
+        assert config["trainer"]["precision"] == "bf16-mixed"
+
+
+def _synthetic_arguments(synthetic_root: Path) -> list[str]:
+    ntu = synthetic_root / "ntu"
+    return [
+        "--data.init_args.data_dir",
+        str(ntu),
+        "--data.init_args.missing_skeletons_file",
+        str(ntu / "NTU_RGBD_samples_with_missing_skeletons.txt"),
+    ]
+
+
+@pytest.mark.parametrize("stage", ["vst", "lvlm"])
+def test_synthetic_experiment_builds_with_the_data_linked(
+    stage: str, synthetic_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = EXPERIMENTS / f"synthetic_{stage}.yaml"
+    cli = run_lightning_cli(["--config", str(config), *_synthetic_arguments(synthetic_root)], run=False)
+    assert cli.datamodule.benchmark.name == "ntu60-xsub"
+    if stage == "vst":
+        assert cli.model.config.num_classes == cli.datamodule.num_classes
+        assert cli.model.config.num_frames == cli.datamodule.clip_length
+    else:
+        assert cli.model.class_names == list(cli.datamodule.class_names)
+        assert cli.model.config.model_id == "tiny-llava"
+        assert cli.model.hparams.vst_checkpoint == "runs/synthetic_vst/vst.ckpt"
+
+
+def test_synthetic_stages_fast_dev_run_through_the_cli(
+    synthetic_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stage 1 fits one batch and saves its checkpoint; stage 2 fits and tests one batch on it."""
+    monkeypatch.chdir(tmp_path)
+    data = _synthetic_arguments(synthetic_root)
+    vst = run_lightning_cli(
+        ["fit", "--config", str(EXPERIMENTS / "synthetic_vst.yaml"), *data, "--trainer.fast_dev_run", "true"]
+    )
+    vst_checkpoint = tmp_path / "vst.ckpt"
+    vst.trainer.save_checkpoint(vst_checkpoint)
+    lvlm_arguments = [
+        "--config",
+        str(EXPERIMENTS / "synthetic_lvlm.yaml"),
+        *data,
+        "--trainer.fast_dev_run",
+        "true",
+        "--model.init_args.vst_checkpoint",
+        str(vst_checkpoint),
+        "--model.init_args.config.tiny_llava_cache",
+        str(tmp_path / "tiny-llava"),
+    ]
+    fit = run_lightning_cli(["fit", *lvlm_arguments])
+    assert fit.trainer.callback_metrics["train/loss"] > 0
+    test = run_lightning_cli(["test", *lvlm_arguments])
+    assert 0.0 <= float(test.trainer.callback_metrics["test/acc"]) <= 1.0
+    records = (tmp_path / "runs" / "synthetic_lvlm" / "explanations.jsonl").read_text().splitlines()
+    assert len(records) == test.datamodule.batch_size
+
+
+def test_body_part_phrases_match_the_code_names() -> None:
+    assert part_phrases("right_arm") == ("right hand", "right arm", "both hands", "both arms")
+    assert part_phrases("left_leg") == ("left foot", "left leg", "both feet", "both legs")
+    assert names_moving_part("<act_3> Right hand rises fast", ("right_arm",))
+    assert names_moving_part("both legs move forward, knees bent", ("right_leg",))
+    assert not names_moving_part("stands still, bending", ("right_arm", "head"))
+    assert not names_moving_part("left hand rises", ("right_arm",))
+    with pytest.raises(ValueError, match="unknown body part 'tail'; valid parts: head, torso"):
+        part_phrases("tail")

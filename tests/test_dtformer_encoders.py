@@ -147,8 +147,9 @@ def test_explain_video_orders_transitions_per_pair() -> None:
     # pair slot 0 is the box: holding in frames 0-1, not_contacting in frame 3; frame 2 dropped
     joint[0, 0, 0] = joint[1, 0, 0] = joint[2, 0, 1] = joint[3, 0, 1] = 1.0
     keep[[0, 1, 3], 0] = 1.0
-    # slot 1 is the bed in frame 1 only, nearest triplet names the box
+    # slot 1 is the bed in frame 1 only; only the bed's own triplets are searched
     joint[1, 1, 1] = 1.0
+    joint[1, 1, 3] = 0.5
     keep[1, 1] = 1.0
     object_class = torch.tensor([[0, 1]] * 4)
     record = explain_video(
@@ -162,16 +163,41 @@ def test_explain_video_orders_transitions_per_pair() -> None:
         class_names=["sit", "place", "open"],
         ground_truth=["place"],
         top_k=2,
+        relations_per_token=1,
     )
     assert record.method == "laiar" and record.tokens == 4
     assert record.predictions == [("place", pytest.approx(0.9)), ("open", pytest.approx(0.4))]
     assert record.text == (
-        "person-box: holding (frame 2) -> not_contacting (frame 10); "
-        "person-bed: not_contacting (box) (frame 5)"
+        "person-box: holding (frames 2-5), not_contacting (frames 10-10); "
+        "person-bed: not_contacting (frames 5-5)"
     )
     assert [(step.text, step.start, step.end) for step in record.evidence] == [
         ("person-box: holding", 2, 5),
-        ("person-bed: not_contacting (box)", 5, 5),
+        ("person-bed: not_contacting", 5, 5),
         ("person-box: not_contacting", 10, 10),
     ]
     assert record.evidence[0].score == pytest.approx(1.0)
+    assert record.evidence[1].score == pytest.approx(0.5 / 1.25**0.5)
+
+
+def test_explain_video_names_several_relations_per_token() -> None:
+    # one object, three relations: looking_at throughout, holding then not_contacting
+    vocabulary = TripletVocabulary(torch.eye(3), ["box"], ["looking_at", "holding", "not_contacting"])
+    joint = torch.tensor([[[1.0, 1.0, 0.0]], [[1.0, 1.0, 0.0]], [[1.0, 0.0, 1.0]]])
+    record = explain_video(
+        "vid",
+        vocabulary,
+        joint,
+        keep=torch.ones(3, 1),
+        object_class=torch.zeros(3, 1, dtype=torch.long),
+        frame_index=torch.tensor([1, 4, 9]),
+        probabilities=torch.tensor([1.0]),
+        class_names=["put"],
+        ground_truth=["put"],
+        relations_per_token=2,
+    )
+    assert [(step.text, step.start, step.end) for step in record.evidence] == [
+        ("person-box: holding", 1, 4),
+        ("person-box: looking_at", 1, 9),
+        ("person-box: not_contacting", 9, 9),
+    ]

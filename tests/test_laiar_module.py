@@ -170,3 +170,16 @@ def test_training_fits_a_fixed_batch() -> None:
     module.eval()
     with torch.no_grad():
         assert torch.equal(module(batch).argmax(-1), batch["labels"])
+
+
+def test_selectors_train_at_a_scaled_learning_rate(tmp_path: Path) -> None:
+    module = LaIARModule(**tiny_module_kwargs(), lr=1e-3, selector_lr_scale=0.1)
+    trainer = _trainer(tmp_path, fast_dev_run=1)
+    trainer.fit(module, _loader())
+    selector = {id(p) for name, p in module.named_parameters() if ".selector." in name}
+    for group in trainer.optimizers[0].param_groups:
+        in_selector = {id(p) in selector for p in group["params"]}
+        assert len(in_selector) == 1
+        assert group["initial_lr"] == pytest.approx(1e-4 if in_selector.pop() else 1e-3)
+    with pytest.raises(ValueError, match="selector_lr_scale must be > 0, got 0"):
+        LaIARModule(**tiny_module_kwargs(), selector_lr_scale=0.0)

@@ -158,11 +158,9 @@ class DTFormer(nn.Module):
     give the same logits.
 
     The learnable spatio-temporal position embedding ``e_(t,k)`` is factorised as ``e_t + e_k`` (one
-    vector per frame plus one per pair slot) rather than one free vector per ``(t, k)`` cell: every
-    video then teaches the same ``T`` temporal vectors whatever slots its pairs occupy, which is what
-    makes the order of relations (the whole signal of a transition) learnable from a few hundred videos.
-    With one vector per cell our synthetic videos trained to near-zero loss while validation mAP stayed at
-    the level of an order-blind model (~0.65).
+    vector per frame plus one per pair slot) rather than one free vector per ``(t, k)`` cell: every video
+    then trains the same ``T`` temporal vectors whatever slots its pairs occupy (pair slots follow the
+    detector's order, so a cell of its own per slot and frame mostly learns from a few videos).
 
     Args:
         config: DT-Former hyperparameters.

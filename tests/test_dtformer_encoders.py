@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from laiar_batches import one_cpu_thread
@@ -118,6 +120,28 @@ def test_joint_space_encoder_concatenates_global_vector() -> None:
     torch.testing.assert_close(tokens[..., :4], joint)
     torch.testing.assert_close(tokens[0, 0, 0, 4:], tokens[0, 2, 1, 4:])  # same global half in a video
     torch.testing.assert_close(encoder.embed_tokens(relations), joint)
+
+
+def test_joint_space_encoder_without_global_context_zeros_the_global_half() -> None:
+    encoder = JointSpaceEncoder(in_dim=6, embed_dim=8, pe_dim=4, hidden=4, global_context=False)
+    relations = torch.randn(2, 3, 2, 6)
+    tokens, joint = encoder(relations, torch.ones(2, 3, 2, dtype=torch.bool))
+    assert encoder.pool is None and tokens.shape == (2, 3, 2, 8)
+    torch.testing.assert_close(tokens[..., :4], joint)
+    assert torch.equal(tokens[..., 4:], torch.zeros(2, 3, 2, 4))
+
+
+def test_visual_encoder_without_box_map_ignores_the_boxes() -> None:
+    visual = VisualRelationEncoder(replace(TINY_ENCODER, box_map=False))
+    features = [torch.randn(1, 2, 3, TINY_ENCODER.feature_dim) for _ in range(3)]
+    assert visual.box is None
+    torch.testing.assert_close(
+        visual(*features, torch.rand(1, 2, 3, 8)), visual(*features, torch.rand(1, 2, 3, 8))
+    )
+    with_map = VisualRelationEncoder(TINY_ENCODER)
+    assert not torch.allclose(
+        with_map(*features, torch.zeros(1, 2, 3, 8)), with_map(*features, torch.ones(1, 2, 3, 8))
+    )
 
 
 def _fixed_vocabulary() -> TripletVocabulary:

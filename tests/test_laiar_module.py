@@ -41,6 +41,7 @@ def _loader(length: int = 6, multi_label: bool = True) -> DataLoader:
         {"share_weights": True},
         {"use_sim": False, "use_xm": False, "use_tss": False},
         {"temporal_selection": False, "spatial_selection": False, "multi_label": False},
+        {"box_map": False, "global_context": False},
     ],
 )
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
@@ -183,3 +184,20 @@ def test_selectors_train_at_a_scaled_learning_rate(tmp_path: Path) -> None:
         assert group["initial_lr"] == pytest.approx(1e-4 if in_selector.pop() else 1e-3)
     with pytest.raises(ValueError, match="selector_lr_scale must be > 0, got 0"):
         LaIARModule(**tiny_module_kwargs(), selector_lr_scale=0.0)
+
+
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
+def test_selection_warm_up_keeps_every_token_and_spares_the_selectors() -> None:
+    seed_everything(0)
+    module = LaIARModule(**tiny_module_kwargs(eval_keep_threshold=0.99), selection_warmup_epochs=1)
+    batch = random_batch(batch_size=4)
+    output = module.training_step(batch, 0)  # epoch 0 < 1: warm-up
+    output["loss"].backward()
+    torch.testing.assert_close(output["tokens_kept"], output["tokens_total"])
+    selector_grads = [p.grad for name, p in module.named_parameters() if ".selector." in name]
+    assert selector_grads and all(grad is None for grad in selector_grads)
+    module.eval()
+    with torch.no_grad():  # validation selects during warm-up too
+        assert module._evaluate(batch, "val", explain=False)["tokens_kept"].sum() < batch["mask"].sum()
+    with pytest.raises(ValueError, match="selection_warmup_epochs must be >= 0, got -1"):
+        LaIARModule(**tiny_module_kwargs(), selection_warmup_epochs=-1)

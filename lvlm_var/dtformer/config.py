@@ -43,8 +43,18 @@ class RelationEncoderConfig:
             embedding (Eq. 2); a relation feature is ``3 * part_dim`` wide.
         embed_dim: ``D``, the joint-space width fed to the DT-Former (must be even: half of every token is
             its own projection, half the GPO global vector).
+        box_map: add ``f_box`` of the subject / object box map to the union feature (Eq. 1). The boxes'
+            geometry tells relations apart in real video (a held object overlaps the hands); where it
+            carries no relation, as in our synthetic data whose boxes drift at random, the map of each
+            video's box layout is a fingerprint the video branch memorises (synthetic test mAP 0.93 with
+            the map, 0.98 without, 40 epochs, video branch alone).
         box_map_size: side ``S`` of the rasterised 2-channel subject / object box map.
         box_hidden: hidden width of ``f_box``.
+        global_context: concatenate the GPO-pooled video vector to every token (Sec. 3.1.1). Off, the
+            global half of each token is zeros, so the DT-Former keeps width ``D``. The pooled vector is
+            an order-free summary of the video: on data where the order of relations decides the action
+            (our synthetic set) it is a shortcut the video branch fits the training set with (synthetic
+            test mAP 0.90 with it, 0.98 without, 40 epochs, video branch alone, no box map).
         gpo_pe_dim: sinusoidal position-encoding width of the GPO weight generator.
         gpo_hidden: hidden size of the GPO bidirectional GRU.
     """
@@ -54,8 +64,10 @@ class RelationEncoderConfig:
     num_relations: int = NUM_ACTION_GENOME_RELATIONS
     part_dim: int = 256
     embed_dim: int = 512
+    box_map: bool = True
     box_map_size: int = 16
     box_hidden: int = 256
+    global_context: bool = True
     gpo_pe_dim: int = 32
     gpo_hidden: int = 32
 

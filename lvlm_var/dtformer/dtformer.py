@@ -195,13 +195,16 @@ class DTFormer(nn.Module):
         """``(num_frames, max_pairs, D)`` spatio-temporal position embedding ``e_(t,k) = e_t + e_k``."""
         return self.temporal_embed[:, None] + self.pair_embed[None]
 
-    def forward(self, tokens: Tensor, mask: Tensor, drop: bool | None = None) -> DTFormerOutput:
+    def forward(
+        self, tokens: Tensor, mask: Tensor, drop: bool | None = None, select: bool = True
+    ) -> DTFormerOutput:
         """Select tokens and encode the video.
 
         Args:
             tokens: ``(B, T, K, D)`` joint-space tokens, ``T <= num_frames``, ``K <= max_pairs``.
             mask: ``(B, T, K)`` bool, True for real pairs.
             drop: gather the kept tokens instead of masking; default ``not training and drop_at_eval``.
+            select: run the token selector; False keeps every real pair (the selector gets no gradient).
 
         Returns:
             the :class:`DTFormerOutput`.
@@ -225,7 +228,7 @@ class DTFormer(nn.Module):
         else:
             maskf = mask.to(x.dtype).unsqueeze(-1)
             context = (x * maskf).sum((1, 2)) / maskf.sum((1, 2)).clamp(min=1.0)
-        selection = self.selector(x, context, mask)
+        selection = self.selector(x, context, mask) if select else Selection.keep_all(mask, x.dtype)
         keep = selection.keep.flatten(1)
         always = keep.new_ones(batch, 1, dtype=torch.bool)
         if self.training and not drop and self.config.selection_gradient == "attention_policy":

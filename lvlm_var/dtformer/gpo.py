@@ -102,12 +102,16 @@ class JointSpaceEncoder(nn.Module):
         embed_dim: ``D``; each token gets ``D / 2`` own channels and ``D / 2`` global channels.
         pe_dim: GPO position-encoding width.
         hidden: GPO GRU hidden size.
+        global_context: with False there is no GPO and the global half of every token is zeros (the
+            "w/o global context" switch of :class:`~lvlm_var.dtformer.config.RelationEncoderConfig`).
     """
 
-    def __init__(self, in_dim: int, embed_dim: int, pe_dim: int, hidden: int) -> None:
+    def __init__(
+        self, in_dim: int, embed_dim: int, pe_dim: int, hidden: int, global_context: bool = True
+    ) -> None:
         super().__init__()
         self.local = nn.Linear(in_dim, embed_dim // 2)
-        self.pool = GeneralizedPooling(pe_dim, hidden)
+        self.pool = GeneralizedPooling(pe_dim, hidden) if global_context else None
 
     def embed_tokens(self, relations: Tensor) -> Tensor:
         """The per-token joint-space embedding, without video context: ``(..., in_dim) -> (..., D/2)``."""
@@ -126,6 +130,8 @@ class JointSpaceEncoder(nn.Module):
         """
         batch, frames, pairs, _ = relations.shape
         joint = self.local(relations)
+        if self.pool is None:
+            return torch.cat([joint, torch.zeros_like(joint)], dim=-1), joint
         pooled = self.pool(joint.reshape(batch, frames * pairs, -1), mask.reshape(batch, frames * pairs))
         tokens = torch.cat([joint, pooled[:, None, None, :].expand_as(joint)], dim=-1)
         return tokens, joint

@@ -50,10 +50,18 @@ class LaIAR(nn.Module):
         self.visual_encoder = VisualRelationEncoder(encoder)
         self.semantic_encoder = SemanticRelationEncoder(encoder)
         self.visual_joint = JointSpaceEncoder(
-            self.visual_encoder.out_dim, encoder.embed_dim, encoder.gpo_pe_dim, encoder.gpo_hidden
+            self.visual_encoder.out_dim,
+            encoder.embed_dim,
+            encoder.gpo_pe_dim,
+            encoder.gpo_hidden,
+            encoder.global_context,
         )
         self.semantic_joint = JointSpaceEncoder(
-            self.semantic_encoder.out_dim, encoder.embed_dim, encoder.gpo_pe_dim, encoder.gpo_hidden
+            self.semantic_encoder.out_dim,
+            encoder.embed_dim,
+            encoder.gpo_pe_dim,
+            encoder.gpo_hidden,
+            encoder.global_context,
         )
         self.video_former = DTFormer(config.dtformer)
         self.language_former = self.video_former if config.share_weights else DTFormer(config.dtformer)
@@ -64,7 +72,7 @@ class LaIAR(nn.Module):
         )
 
     def forward_features(
-        self, batch: SceneGraphBatch, branch: Branch = "video", drop: bool | None = None
+        self, batch: SceneGraphBatch, branch: Branch = "video", drop: bool | None = None, select: bool = True
     ) -> BranchFeatures:
         """Encode one branch.
 
@@ -72,6 +80,7 @@ class LaIAR(nn.Module):
             batch: a :class:`SceneGraphBatch`.
             branch: ``"video"`` (visual tokens) or ``"language"`` (semantic tokens).
             drop: passed to :meth:`DTFormer.forward`.
+            select: passed to :meth:`DTFormer.forward`.
 
         Returns:
             the branch's :class:`BranchFeatures`.
@@ -85,13 +94,13 @@ class LaIAR(nn.Module):
                 batch["subject_feature"], batch["object_feature"], batch["union_feature"], batch["boxes"]
             )
             tokens, joint = self.visual_joint(relations, mask)
-            former = self.video_former(tokens, mask, drop=drop)
+            former = self.video_former(tokens, mask, drop=drop, select=select)
         elif branch == "language":
             # padding slots may hold any placeholder class (e.g. -1); they are masked downstream
             object_class = batch["object_class"].masked_fill(~mask, 0)
             relations = self.semantic_encoder(object_class, batch["relations"])
             tokens, joint = self.semantic_joint(relations, mask)
-            former = self.language_former(tokens, mask, drop=drop)
+            former = self.language_former(tokens, mask, drop=drop, select=select)
         else:
             raise ValueError(f"unknown LaIAR branch {branch!r}; valid branches: video, language")
         return BranchFeatures(joint=joint, former=former)

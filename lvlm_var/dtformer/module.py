@@ -58,6 +58,8 @@ class LaIARModule(LightningModule):
         num_heads: override of the attention heads.
         num_frames: override of the largest ``T``.
         max_pairs: override of the largest ``K``.
+        box_map: feed ``f_box`` of the box pair into the visual relation (see ``RelationEncoderConfig``).
+        global_context: concatenate the GPO video vector to every token (see ``RelationEncoderConfig``).
         share_weights: one DT-Former for both branches.
         temporal_selection: Table 1 "T".
         spatial_selection: Table 1 "S".
@@ -73,6 +75,8 @@ class LaIARModule(LightningModule):
         xm_weight: ``eta``.
         tss_sparsity_weight: weight of the L1 term on ``U^s`` inside ``L_tss`` (1 in Eq. 9). Larger values
             (or large learning rates) can drive both selectors to keep almost nothing.
+        tss_detach_language: the language selector learns from ``L_s`` and the L1 term only, not from
+            matching the video selector (see ``LaIARLossConfig``).
         lr: AdamW learning rate.
         selector_lr_scale: learning rate of the token selectors over ``lr``. Adam normalises each
             parameter's step, so the weight of the L1 term in ``L_tss`` sets where the selectors settle but
@@ -81,6 +85,12 @@ class LaIARModule(LightningModule):
             by about ``hidden * lr`` per step. At the full rate both selectors dropped almost every token
             within the first epoch of our synthetic runs (whatever the L1 weight), before the task gradient
             could tell useful tokens from useless ones; a tenth of the rate lets it.
+        selection_warmup_epochs: training epochs in which both branches keep every token before their
+            selectors start (validation still selects). The paper trains selection from the start;
+            DynamicViT trains its selector on a trained backbone. A selector that starts with the model
+            drops tokens at random while it cannot yet tell them apart, and the classifier learns from
+            those random subsets; after a warm-up, the attention that the classification gradient
+            reaches the selector through already points at the tokens that matter.
         weight_decay: AdamW weight decay.
         warmup_fraction: share of the optimisation steps spent in linear warm-up.
         explain_top_k: predictions kept in each explanation record.
@@ -109,6 +119,8 @@ class LaIARModule(LightningModule):
         num_heads: int | None = None,
         num_frames: int | None = None,
         max_pairs: int | None = None,
+        box_map: bool = True,
+        global_context: bool = True,
         share_weights: bool = False,
         temporal_selection: bool = True,
         spatial_selection: bool = True,
@@ -123,8 +135,10 @@ class LaIARModule(LightningModule):
         tss_weight: float = 1.0,
         xm_weight: float = 0.1,
         tss_sparsity_weight: float = 1.0,
+        tss_detach_language: bool = False,
         lr: float = 1e-4,
         selector_lr_scale: float = 0.1,
+        selection_warmup_epochs: int = 0,
         weight_decay: float = 0.05,
         warmup_fraction: float = 0.05,
         explain_top_k: int = 5,
@@ -137,6 +151,8 @@ class LaIARModule(LightningModule):
             raise ValueError(f"class_names has {len(class_names)} names, expected num_classes={num_classes}")
         if explain_relations_per_token < 1:
             raise ValueError(f"explain_relations_per_token must be >= 1, got {explain_relations_per_token}")
+        if selection_warmup_epochs < 0:
+            raise ValueError(f"selection_warmup_epochs must be >= 0, got {selection_warmup_epochs}")
         if selector_lr_scale <= 0:
             raise ValueError(f"selector_lr_scale must be > 0, got {selector_lr_scale}")
         if not 0.0 <= warmup_fraction < 1.0:
@@ -149,6 +165,8 @@ class LaIARModule(LightningModule):
         overrides: dict[str, Any] = {
             "num_object_classes": len(object_class_names),
             "num_relations": len(relation_names),
+            "box_map": box_map,
+            "global_context": global_context,
             "share_weights": share_weights,
             "cross_modal_head": use_xm,
             "temporal_selection": temporal_selection,
@@ -176,6 +194,7 @@ class LaIARModule(LightningModule):
                 tss_weight=tss_weight,
                 xm_weight=xm_weight,
                 sparsity_weight=tss_sparsity_weight,
+                tss_detach_language=tss_detach_language,
                 use_sim=use_sim,
                 use_tss=use_tss,
                 use_xm=use_xm,
@@ -201,8 +220,9 @@ class LaIARModule(LightningModule):
         return self.model(batch)
 
     def training_step(self, batch: SceneGraphBatch, batch_idx: int) -> dict[str, Tensor]:
-        video = self.model.forward_features(batch, "video")
-        language = self.model.forward_features(batch, "language")
+        select = self.current_epoch >= self.hparams.selection_warmup_epochs
+        video = self.model.forward_features(batch, "video", select=select)
+        language = self.model.forward_features(batch, "language", select=select)
         video_to_language = (
             self.model.forward_cross_modal_head(video)
             if self.model.video_to_language_head is not None

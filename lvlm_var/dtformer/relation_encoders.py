@@ -37,7 +37,8 @@ class VisualRelationEncoder(nn.Module):
 
     ``f_box`` flattens the 2-channel ``S x S`` box map and maps it with a two-layer MLP to the width of the
     union feature, to which it is added. Our union features are already pooled RoI vectors, so the
-    flattening ``phi`` of the paper (of a ``C x 7 x 7`` RoI map) has nothing left to do.
+    flattening ``phi`` of the paper (of a ``C x 7 x 7`` RoI map) has nothing left to do. With
+    ``config.box_map`` False there is no ``f_box`` and the union feature goes in alone.
 
     Args:
         config: encoder hyperparameters.
@@ -49,10 +50,14 @@ class VisualRelationEncoder(nn.Module):
         self.subject = nn.Linear(config.feature_dim, config.part_dim)
         self.object = nn.Linear(config.feature_dim, config.part_dim)
         self.union = nn.Linear(config.feature_dim, config.part_dim)
-        self.box = nn.Sequential(
-            nn.Linear(2 * config.box_map_size**2, config.box_hidden),
-            nn.ReLU(),
-            nn.Linear(config.box_hidden, config.feature_dim),
+        self.box = (
+            nn.Sequential(
+                nn.Linear(2 * config.box_map_size**2, config.box_hidden),
+                nn.ReLU(),
+                nn.Linear(config.box_hidden, config.feature_dim),
+            )
+            if config.box_map
+            else None
         )
 
     @property
@@ -73,8 +78,9 @@ class VisualRelationEncoder(nn.Module):
         Returns:
             ``(B, T, K, 3 * part_dim)`` visual relation features.
         """
-        box_map = rasterize_box_pair(boxes, self.box_map_size).flatten(-3)
-        union = union_feature + self.box(box_map)
+        union = union_feature
+        if self.box is not None:
+            union = union + self.box(rasterize_box_pair(boxes, self.box_map_size).flatten(-3))
         return torch.cat([self.subject(subject_feature), self.object(object_feature), self.union(union)], -1)
 
 

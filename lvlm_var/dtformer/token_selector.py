@@ -73,6 +73,12 @@ class Selection:
     temporal: Tensor
     spatial: Tensor
 
+    @classmethod
+    def keep_all(cls, mask: Tensor, dtype: torch.dtype) -> Selection:
+        """The selection that keeps every real pair of a ``(B, T, K)`` bool ``mask``."""
+        keep = mask.to(dtype)
+        return cls(keep=keep, temporal=mask.any(dim=-1).to(dtype), spatial=keep)
+
 
 class SpatioTemporalSelector(nn.Module):
     """Temporal selection on the frames' average tokens, spatial selection per pair, multiplied.

@@ -8,7 +8,9 @@ row's switches given as command-line overrides, tested (video branch only) on th
 * Table 2, learning scheme: the paper's six rows of ``L_sim`` / ``L_tss`` / ``L_xm`` switches (full
   DT-Former): test mAP, Num and how often the explanations name the true relation transition
   (:mod:`experiments.explanation_score`). Its first row, no scheme term, is the video branch trained alone
-  (the language branch then shares nothing with it); its last row is Table 1's full row and runs once.
+  (the language branch then shares nothing with it); its last row is Table 1's full row and runs once;
+* Table 3, the full model tested again at several inference keep thresholds (``eval_keep_threshold``):
+  how mAP trades against tokens kept without retraining.
 
 Usage (``make ablation``)::
 
@@ -19,15 +21,33 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
+from lightning import Trainer
+
+from callbacks import TokenRetentionLogger
+from datamodules import ActionGenomeDataModule
 from experiments.explanation_score import score_explanations
 from experiments.runner import fit_and_test
+from lvlm_var.dtformer import LaIARModule
 
-__all__ = ["AblationRow", "SELECTION_ROWS", "SCHEME_ROWS", "run_row", "run_ablation", "render", "main"]
+__all__ = [
+    "AblationRow",
+    "SELECTION_ROWS",
+    "SCHEME_ROWS",
+    "KEEP_THRESHOLDS",
+    "run_row",
+    "sweep_keep_threshold",
+    "run_ablation",
+    "render",
+    "main",
+]
 
 EXPERIMENT = Path(__file__).with_name("synthetic_laiar.yaml")
+KEEP_THRESHOLDS = (0.5, 0.6, 0.7, 0.8)
 
 
 @dataclass(frozen=True)
@@ -82,13 +102,13 @@ SCHEME_ROWS: dict[tuple[bool, bool, bool], AblationRow] = {
 }
 
 
-def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> dict[str, float]:
+def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> dict[str, Any]:
     """Fit the experiment with the row's switches and test the last weights.
 
     Returns:
         the test metrics (``test/mAP``, ``test/tokens_kept``, ``test/tokens_total`` ...), the share of
         correctly predicted actions whose explanation names the true transition (``explanation_rate``) and
-        ``seconds`` (fit and test).
+        ``seconds`` (fit and test) and the ``checkpoint`` path.
     """
     run_dir = root / row.name
     callbacks = [
@@ -112,12 +132,50 @@ def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> 
     result = fit_and_test(EXPERIMENT, overrides)
     truth = Path(data_dir) / "action_genome" / "synthetic_truth.json"
     explanations = score_explanations(run_dir / "explanations.jsonl", truth)
-    return {**result.metrics, "explanation_rate": explanations.rate, "seconds": result.seconds}
+    return {
+        **result.metrics,
+        "explanation_rate": explanations.rate,
+        "seconds": result.seconds,
+        "checkpoint": result.cli.trainer.checkpoint_callback.best_model_path,
+    }
+
+
+def sweep_keep_threshold(checkpoint: str | Path, thresholds: Sequence[float] = KEEP_THRESHOLDS) -> list[dict]:
+    """Test one LaIAR checkpoint (with the data module it was trained on) at several inference keep
+    thresholds: the accuracy / retention trade-off a user can choose after training.
+
+    Returns:
+        One row per threshold: ``threshold``, ``mAP``, ``num`` (tokens kept per video), ``tokens_total``.
+    """
+    datamodule = ActionGenomeDataModule.load_from_checkpoint(checkpoint)
+    rows = []
+    for threshold in thresholds:
+        model = LaIARModule.load_from_checkpoint(checkpoint, eval_keep_threshold=threshold)
+        retention = TokenRetentionLogger()
+        trainer = Trainer(
+            accelerator="cpu",
+            devices=1,
+            logger=False,
+            callbacks=[retention],
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+        metrics = trainer.test(model, datamodule=datamodule, verbose=False)[0]
+        kept = retention.summary["test"]
+        rows.append(
+            {
+                "threshold": threshold,
+                "mAP": float(metrics["test/mAP"]),
+                "num": kept["tokens_kept"],
+                "tokens_total": kept["tokens_total"],
+            }
+        )
+    return rows
 
 
 def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, object]:
-    """Run every distinct row once and assemble both tables."""
-    results: dict[str, dict[str, float]] = {}
+    """Run every distinct row once and assemble both tables, then sweep the full model's keep threshold."""
+    results: dict[str, dict[str, Any]] = {}
     for row in [*SELECTION_ROWS.values(), *SCHEME_ROWS.values()]:
         if row.name not in results:
             results[row.name] = run_row(row, data_dir, root, epochs)
@@ -145,6 +203,7 @@ def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, obj
         "epochs": epochs,
         "table1": table1,
         "table2": table2,
+        "table3": sweep_keep_threshold(results[SELECTION_ROWS["DT-Former"].name]["checkpoint"]),
         "runs": {name: {"row": asdict(row), **results[name]} for name, row in _rows_by_name().items()},
     }
 
@@ -154,7 +213,7 @@ def _rows_by_name() -> dict[str, AblationRow]:
 
 
 def render(report: dict[str, object]) -> str:
-    """The two tables as text, in the layout of the paper's Tables 1 and 2."""
+    """The tables as text: Tables 1 and 2 in the paper's layout, then the keep-threshold sweep."""
     lines = [
         "Table 1. DT-Former token selection (synthetic test split)",
         f"{'Method':<20}{'mAP':>8}{'Num':>14}",
@@ -172,6 +231,14 @@ def render(report: dict[str, object]) -> str:
         lines.append(
             f"{marks}{100 * row['mAP']:>6.1f}{row['num']:>8.1f}{100 * row['explanation_rate']:>10.1f}%"
         )
+    lines += [
+        "",
+        "Table 3. Inference keep threshold of the full model (no retraining)",
+        f"{'threshold':<12}{'mAP':>8}{'Num':>14}",
+    ]
+    for row in report["table3"]:
+        num = f"{row['num']:.1f} / {row['tokens_total']:.1f}"
+        lines.append(f"{row['threshold']:<12}{100 * row['mAP']:>8.1f}{num:>14}")
     return "\n".join(lines)
 
 

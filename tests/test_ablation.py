@@ -6,16 +6,28 @@ from pathlib import Path
 
 import pytest
 
-from experiments.ablation import SCHEME_ROWS, SELECTION_ROWS, AblationRow, render, run_row
+from experiments.ablation import (
+    SCHEME_ROWS,
+    SELECTION_ROWS,
+    AblationRow,
+    render,
+    run_row,
+    sweep_keep_threshold,
+)
 
 
 def test_rows_switch_what_their_table_says() -> None:
     assert SELECTION_ROWS["DT-Former w/o S,T"].overrides() == [
-        "--model.init_args.spatial_selection", "false",
-        "--model.init_args.temporal_selection", "false",
-        "--model.init_args.use_sim", "true",
-        "--model.init_args.use_tss", "true",
-        "--model.init_args.use_xm", "true",
+        "--model.init_args.spatial_selection",
+        "false",
+        "--model.init_args.temporal_selection",
+        "false",
+        "--model.init_args.use_sim",
+        "true",
+        "--model.init_args.use_tss",
+        "true",
+        "--model.init_args.use_xm",
+        "true",
     ]
     assert SCHEME_ROWS[(True, True, True)] is SELECTION_ROWS["DT-Former"]
     assert len({row.name for row in [*SELECTION_ROWS.values(), *SCHEME_ROWS.values()]}) == 9
@@ -28,14 +40,19 @@ def test_a_row_fits_tests_and_scores_its_explanations(synthetic_root: Path, tmp_
     assert 0.0 < result["test/tokens_kept"] <= result["test/tokens_total"]
     assert 0.0 <= result["explanation_rate"] <= 1.0
     assert (tmp_path / "no_scheme" / "explanations.jsonl").stat().st_size > 0
+    sweep = sweep_keep_threshold(result["checkpoint"], thresholds=(0.5, 0.999999))
+    assert sweep[0]["mAP"] == pytest.approx(result["test/mAP"])
+    assert sweep[0]["num"] == pytest.approx(result["test/tokens_kept"])
+    assert sweep[1]["num"] < sweep[0]["num"]
     rows = {"mAP": result["test/mAP"], "num": result["test/tokens_kept"]}
     text = render(
         {
             "table1": [{"method": "DT-Former", **rows, "tokens_total": result["test/tokens_total"]}],
             "table2": [{"sim": False, "tss": False, "xm": False, **rows, "explanation_rate": 0.5}],
+            "table3": sweep,
         }
     )
-    assert f"{100 * result['test/mAP']:.1f}" in text and "50.0%" in text
+    assert f"{100 * result['test/mAP']:.1f}" in text and "50.0%" in text and "Table 3" in text
 
 
 def test_epochs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:

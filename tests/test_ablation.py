@@ -47,7 +47,14 @@ def test_a_row_fits_tests_and_scores_its_explanations(synthetic_root: Path, tmp_
     rows = {"mAP": result["test/mAP"], "num": result["test/tokens_kept"]}
     text = render(
         {
-            "table1": [{"method": "DT-Former", **rows, "tokens_total": result["test/tokens_total"]}],
+            "table1": [
+                {
+                    "method": "DT-Former",
+                    **rows,
+                    "tokens_total": result["test/tokens_total"],
+                    "explanation_rate": 0.5,
+                }
+            ],
             "table2": [{"sim": False, "tss": False, "xm": False, **rows, "explanation_rate": 0.5}],
             "table3": sweep,
         }

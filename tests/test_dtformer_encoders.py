@@ -225,3 +225,36 @@ def test_explain_video_names_several_relations_per_token() -> None:
         ("person-box: looking_at", 1, 9),
         ("person-box: not_contacting", 9, 9),
     ]
+
+
+def test_explain_video_min_run_drops_flicker_and_bridges_gaps() -> None:
+    # one object over 8 frames: holding x2, a one-token flicker to not_contacting, holding x2, then
+    # not_contacting x3; min_run=2 drops the blip and bridges the gap it leaves in holding
+    vocabulary = TripletVocabulary(torch.eye(2), ["box"], ["holding", "not_contacting"])
+    relation = [0, 0, 1, 0, 0, 1, 1, 1]
+    joint = torch.nn.functional.one_hot(torch.tensor(relation), 2).float().unsqueeze(1)
+    arguments = dict(
+        vocabulary=vocabulary,
+        joint=joint,
+        keep=torch.ones(8, 1),
+        object_class=torch.zeros(8, 1, dtype=torch.long),
+        frame_index=torch.arange(8),
+        probabilities=torch.tensor([1.0]),
+        class_names=["put"],
+        ground_truth=["put"],
+        relations_per_token=1,
+    )
+    raw = explain_video("vid", **arguments)
+    assert [(s.text, s.start, s.end) for s in raw.evidence] == [
+        ("person-box: holding", 0, 1),
+        ("person-box: not_contacting", 2, 2),
+        ("person-box: holding", 3, 4),
+        ("person-box: not_contacting", 5, 7),
+    ]
+    smooth = explain_video("vid", **arguments, min_run=2)
+    assert [(s.text, s.start, s.end) for s in smooth.evidence] == [
+        ("person-box: holding", 0, 4),
+        ("person-box: not_contacting", 5, 7),
+    ]
+    assert smooth.text == "person-box: holding (frames 0-4), not_contacting (frames 5-7)"
+    assert smooth.evidence[0].score == pytest.approx(1.0)  # the bridged token adds no score

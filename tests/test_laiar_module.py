@@ -77,6 +77,8 @@ def test_arguments_are_checked() -> None:
         LaIARModule(**tiny_module_kwargs(preset="huge"))
     with pytest.raises(ValueError, match="class_names has 2 names, expected num_classes=6"):
         LaIARModule(**tiny_module_kwargs(class_names=["a", "b"]))
+    with pytest.raises(ValueError, match="explain_min_run must be >= 1, got 0"):
+        LaIARModule(**tiny_module_kwargs(explain_min_run=0))
 
 
 def test_fit_and_test_multi_label(tmp_path: Path) -> None:

@@ -111,6 +111,42 @@ class _Run:
     scores: list[float]
 
 
+def _without_short_runs(flags: list[bool], value: bool, min_run: int) -> list[bool]:
+    """``flags`` with every run of ``value`` shorter than ``min_run`` flipped; with ``value=False`` only
+    the runs between two ``True`` are (a gap at either end is not inside a run)."""
+    out = list(flags)
+    start = 0
+    while start < len(flags):
+        end = start
+        while end < len(flags) and flags[end] == flags[start]:
+            end += 1
+        inside = value or (start > 0 and end < len(flags))
+        if flags[start] == value and end - start < min_run and inside:
+            out[start:end] = [not value] * (end - start)
+        start = end
+    return out
+
+
+def _relation_runs(sequence: list[tuple[int, dict[str, float]]], min_run: int) -> list[_Run]:
+    """The runs of each relation over one pair's kept tokens (frame order), after dropping runs shorter
+    than ``min_run`` tokens and then bridging gaps shorter than ``min_run``; a run's scores are those
+    of the tokens that named the relation."""
+    runs: list[_Run] = []
+    for relation in dict.fromkeys(r for _, named in sequence for r in named):
+        flags = [relation in named for _, named in sequence]
+        flags = _without_short_runs(_without_short_runs(flags, True, min_run), False, min_run)
+        for position, ((frame, named), flag) in enumerate(zip(sequence, flags, strict=True)):
+            if not flag:
+                continue
+            if position and flags[position - 1]:
+                runs[-1].end = frame
+            else:
+                runs.append(_Run(relation, frame, frame, []))
+            if relation in named:
+                runs[-1].scores.append(named[relation])
+    return runs
+
+
 def explain_video(
     sample_id: str,
     vocabulary: TripletVocabulary,
@@ -123,6 +159,7 @@ def explain_video(
     ground_truth: list[str],
     top_k: int = 5,
     relations_per_token: int = 3,
+    min_run: int = 1,
 ) -> ExplanationRecord:
     """Explain one video's prediction.
 
@@ -138,6 +175,9 @@ def explain_video(
         ground_truth: true class names.
         top_k: number of predictions to keep.
         relations_per_token: relations each kept token names (its most similar ones).
+        min_run: temporal consistency, in kept tokens of the same pair: a relation named on fewer
+            consecutive tokens is dropped, and a gap of fewer tokens inside a relation's run is bridged
+            (1: every token's naming as it is).
 
     Returns:
         the :class:`ExplanationRecord` (``method="laiar"``, ``tokens`` = kept tokens); one evidence step
@@ -149,26 +189,16 @@ def explain_video(
     detected = object_class[frames, pairs].long()
     similarity = vocabulary.relation_similarity(joint[frames, pairs], detected)
     top = similarity.topk(min(relations_per_token, similarity.shape[1]), dim=-1)
-    open_runs: dict[int, dict[str, _Run]] = {}  # detected object class -> relation -> its current run
-    closed: dict[int, list[_Run]] = {}
+    # detected object class -> its kept tokens in frame order, each as (frame, {relation: similarity})
+    tokens: dict[int, list[tuple[int, dict[str, float]]]] = {}
     for i in torch.argsort(frame_index[frames], stable=True).tolist():
-        obj = int(detected[i])
-        frame = int(frame_index[frames[i]])
         named = {
             vocabulary.relation_names[int(r)]: float(score)
             for r, score in zip(top.indices[i], top.values[i], strict=True)
         }
-        runs = open_runs.setdefault(obj, {})
-        for relation in [r for r in runs if r not in named]:
-            closed.setdefault(obj, []).append(runs.pop(relation))
-        for relation, score in named.items():
-            if relation in runs:
-                runs[relation].end = frame
-                runs[relation].scores.append(score)
-            else:
-                runs[relation] = _Run(relation, frame, frame, [score])
-    for obj, runs in open_runs.items():
-        closed.setdefault(obj, []).extend(runs.values())
+        tokens.setdefault(int(detected[i]), []).append((int(frame_index[frames[i]]), named))
+    closed = {obj: _relation_runs(sequence, min_run) for obj, sequence in tokens.items()}
+    closed = {obj: runs for obj, runs in closed.items() if runs}
     evidence: list[EvidenceStep] = []
     lines: list[str] = []
     for obj, pair_runs in sorted(closed.items(), key=lambda item: min(run.start for run in item[1])):

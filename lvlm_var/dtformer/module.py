@@ -98,6 +98,8 @@ class LaIARModule(LightningModule):
         explain_relations_per_token: relations each kept token names in an explanation (Action Genome
             annotates about three per pair: attention, spatial, contacting); see
             :mod:`lvlm_var.dtformer.explain`.
+        explain_min_run: temporal consistency of explanations: a relation must be named on at least
+            this many consecutive kept tokens of a pair, and shorter gaps inside its run are bridged.
         explain_in_validation: also explain in validation (slower).
 
     Raises:
@@ -144,12 +146,15 @@ class LaIARModule(LightningModule):
         warmup_fraction: float = 0.05,
         explain_top_k: int = 5,
         explain_relations_per_token: int = 3,
+        explain_min_run: int = 1,
         explain_in_validation: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         if class_names is not None and len(class_names) != num_classes:
             raise ValueError(f"class_names has {len(class_names)} names, expected num_classes={num_classes}")
+        if explain_min_run < 1:
+            raise ValueError(f"explain_min_run must be >= 1, got {explain_min_run}")
         if explain_relations_per_token < 1:
             raise ValueError(f"explain_relations_per_token must be >= 1, got {explain_relations_per_token}")
         if selection_warmup_epochs < 0:
@@ -335,6 +340,7 @@ class LaIARModule(LightningModule):
                     ground_truth=self._ground_truth(batch["labels"][b]),
                     top_k=self.hparams.explain_top_k,
                     relations_per_token=self.hparams.explain_relations_per_token,
+                    min_run=self.hparams.explain_min_run,
                 )
             )
         return records

@@ -84,7 +84,10 @@ def test_spatio_temporal_selection_multiplies_and_respects_switches() -> None:
 
 @pytest.mark.parametrize("temporal,spatial", [(True, True), (False, True), (True, False), (False, False)])
 @pytest.mark.parametrize("context", ["class_token", "mean"])
-def test_dropped_equals_masked_at_eval(temporal: bool, spatial: bool, context: str) -> None:
+@pytest.mark.parametrize("selector_blocks", [0, 1])
+def test_dropped_equals_masked_at_eval(
+    temporal: bool, spatial: bool, context: str, selector_blocks: int
+) -> None:
     torch.manual_seed(1)
     config = replace(
         TINY,
@@ -92,6 +95,7 @@ def test_dropped_equals_masked_at_eval(temporal: bool, spatial: bool, context: s
         spatial_selection=spatial,
         init_keep_bias=0.0,
         selector_context=context,
+        selector_blocks=selector_blocks,
     )
     former = DTFormer(config).eval()
     tokens, mask = _inputs(batch=6)
@@ -176,3 +180,46 @@ def test_packed_layout_round_trip() -> None:
     assert torch.equal(padded[1, 1:], torch.zeros(2, 2))
     torch.testing.assert_close(layout.pack(padded), packed)
     torch.testing.assert_close(packed[layout.row_starts], sequence[:, 0])
+
+
+def _spatial_keep_logits(former: DTFormer, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The keep-minus-drop logits of the spatial selector in one eval pass."""
+    selector = former.selector.spatial
+    captured = []
+    handle = selector.register_forward_hook(lambda module, args, output: captured.append(args))
+    with torch.no_grad():
+        former(tokens, mask)
+    handle.remove()
+    x, context, _ = captured[0]
+    context = selector.context_proj(context).unsqueeze(1).expand(-1, x.shape[1], -1)
+    logits = selector.mlp(torch.cat([selector.token_proj(x), context], dim=-1))
+    return logits[..., 1] - logits[..., 0]
+
+
+def test_selector_blocks_give_the_selector_the_video_but_not_the_classifier() -> None:
+    """Without selector blocks a token's keep logit depends on the token alone; with one, on its video
+    too; the blocks' output never reaches ``z`` except through the decisions."""
+    torch.manual_seed(0)
+    tokens, mask = _inputs(batch=2)
+    mask[:] = True
+    other = tokens.clone()
+    other[1, 1:] = torch.randn_like(other[1, 1:])  # video 1 changes everywhere but frame 0
+    frame0 = slice(0, TINY.max_pairs)
+    for blocks, depends_on_video in ((0, False), (1, True)):
+        former = DTFormer(replace(TINY, selector_blocks=blocks, temporal_selection=False)).eval()
+        before, after = _spatial_keep_logits(former, tokens, mask), _spatial_keep_logits(former, other, mask)
+        torch.testing.assert_close(before[0], after[0])  # video 0 unchanged
+        assert torch.allclose(before[1, frame0], after[1, frame0]) != depends_on_video
+    former = DTFormer(replace(TINY, selector_blocks=1)).eval()
+    with torch.no_grad():  # selectors that keep everything: the selector blocks change nothing in z
+        for selector in (former.selector.temporal, former.selector.spatial):
+            selector.mlp[-1].weight.zero_()
+            selector.mlp[-1].bias.copy_(torch.tensor([0.0, 10.0]))
+        reference = former(tokens, mask)
+        for parameter in former.selector_blocks.parameters():
+            parameter.add_(torch.randn_like(parameter))
+        changed = former(tokens, mask)
+    assert torch.equal(reference.tokens_kept, reference.tokens_total)
+    assert torch.equal(changed.z, reference.z)
+    with pytest.raises(ValueError, match="selector_blocks must be >= 0, got -1"):
+        replace(TINY, selector_blocks=-1)

@@ -42,6 +42,7 @@ def _loader(length: int = 6, multi_label: bool = True) -> DataLoader:
         {"use_sim": False, "use_xm": False, "use_tss": False},
         {"temporal_selection": False, "spatial_selection": False, "multi_label": False},
         {"box_map": False, "global_context": False},
+        {"selector_blocks": 1},
     ],
 )
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")

@@ -114,6 +114,12 @@ class DTFormerConfig:
             paper's literal reading (the learnable ``[class]`` embedding, identical for every video at
             layer 0); ``"mean"`` uses the masked mean of the video's tokens (the DynamicViT reading of
             "contextual information of the entire sequence").
+        selector_blocks: transformer blocks of the selectors' own that contextualise the tokens and the
+            ``[class]`` token they decide on (0: the paper's Eq. 3 on the embedded tokens). At layer 0 a
+            selector sees one token and the ``[class]`` embedding, neither of which knows the video, so
+            a static ``box: holding`` distractor looks like the first half of *put box*. Only the
+            decisions leave these blocks: the DT-Former's own blocks still read the embedded tokens, so
+            what a dropped token holds never reaches the prediction through attention.
         gumbel_tau: Gumbel-Softmax temperature during training.
         init_keep_bias: initial bias of the selector's "keep" logit over its "drop" logit, so that training
             starts from keeping most tokens (0 starts from keeping half of them in each selector).
@@ -140,6 +146,7 @@ class DTFormerConfig:
     spatial_selection: bool = True
     selector_hidden: int = 256
     selector_context: Literal["class_token", "mean"] = "class_token"
+    selector_blocks: int = 0
     gumbel_tau: float = 1.0
     init_keep_bias: float = 2.0
     eval_keep_threshold: float = 0.5
@@ -172,6 +179,8 @@ class DTFormerConfig:
             raise ValueError(
                 f"DTFormerConfig.eval_keep_threshold must be in (0, 1), got {self.eval_keep_threshold}"
             )
+        if self.selector_blocks < 0:
+            raise ValueError(f"DTFormerConfig.selector_blocks must be >= 0, got {self.selector_blocks}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"DTFormerConfig.dropout must be in [0, 1), got {self.dropout}")
 

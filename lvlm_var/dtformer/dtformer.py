@@ -188,6 +188,10 @@ class DTFormer(nn.Module):
             TransformerBlock(config.dim, config.num_heads, config.mlp_ratio, config.dropout)
             for _ in range(config.depth)
         )
+        self.selector_blocks = nn.ModuleList(
+            TransformerBlock(config.dim, config.num_heads, config.mlp_ratio, config.dropout)
+            for _ in range(config.selector_blocks)
+        )
         self.norm = nn.LayerNorm(config.dim)
 
     @property
@@ -223,14 +227,9 @@ class DTFormer(nn.Module):
             drop = not self.training and self.config.drop_at_eval
         x = tokens + self.temporal_embed[:frames, None] + self.pair_embed[None, :pairs]
         cls = self.cls_token.expand(batch, dim)
-        if self.config.selector_context == "class_token":
-            context = cls
-        else:
-            maskf = mask.to(x.dtype).unsqueeze(-1)
-            context = (x * maskf).sum((1, 2)) / maskf.sum((1, 2)).clamp(min=1.0)
-        selection = self.selector(x, context, mask) if select else Selection.keep_all(mask, x.dtype)
+        always = mask.new_ones(batch, 1)
+        selection = self._select(x, cls, mask) if select else Selection.keep_all(mask, x.dtype)
         keep = selection.keep.flatten(1)
-        always = keep.new_ones(batch, 1, dtype=torch.bool)
         if self.training and not drop and self.config.selection_gradient == "attention_policy":
             sequence = torch.cat([cls.unsqueeze(1), x.flatten(1, 2)], dim=1)
             key_mask = torch.cat([always, mask.flatten(1)], dim=1)
@@ -252,6 +251,22 @@ class DTFormer(nn.Module):
                 sequence = block(sequence, key_mask)
             class_output = sequence[:, 0]
         return self._output(class_output, selection, mask)
+
+    def _select(self, x: Tensor, cls: Tensor, mask: Tensor) -> Selection:
+        """Run the selectors on the embedded tokens, after the selector blocks when there are any."""
+        if len(self.selector_blocks):
+            frames, pairs = x.shape[1:3]
+            sequence = torch.cat([cls.unsqueeze(1), x.flatten(1, 2)], dim=1)
+            key_mask = torch.cat([mask.new_ones(mask.shape[0], 1), mask.flatten(1)], dim=1)
+            for block in self.selector_blocks:
+                sequence = block(sequence, key_mask)
+            cls, x = sequence[:, 0], sequence[:, 1:].unflatten(1, (frames, pairs))
+        if self.config.selector_context == "class_token":
+            context = cls
+        else:
+            maskf = mask.to(x.dtype).unsqueeze(-1)
+            context = (x * maskf).sum((1, 2)) / maskf.sum((1, 2)).clamp(min=1.0)
+        return self.selector(x, context, mask)
 
     def _output(self, class_output: Tensor, selection: Selection, mask: Tensor) -> DTFormerOutput:
         keep = selection.keep.flatten(1)

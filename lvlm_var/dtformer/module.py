@@ -64,6 +64,7 @@ class LaIARModule(LightningModule):
         temporal_selection: Table 1 "T".
         spatial_selection: Table 1 "S".
         selector_context: ``"class_token"`` or ``"mean"`` (see ``DTFormerConfig``).
+        selector_blocks: transformer blocks that give the selectors video context (see ``DTFormerConfig``).
         selection_gradient: ``"attention_policy"`` or ``"masked_multiply"`` (see ``DTFormerConfig``).
         drop_at_eval: gather kept tokens at eval instead of masking.
         eval_keep_threshold: keep probability above which a token is kept at eval (0.5: argmax).
@@ -128,6 +129,7 @@ class LaIARModule(LightningModule):
         temporal_selection: bool = True,
         spatial_selection: bool = True,
         selector_context: Literal["class_token", "mean"] = "class_token",
+        selector_blocks: int = 0,
         selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy",
         drop_at_eval: bool = True,
         eval_keep_threshold: float = 0.5,
@@ -178,6 +180,7 @@ class LaIARModule(LightningModule):
             "temporal_selection": temporal_selection,
             "spatial_selection": spatial_selection,
             "selector_context": selector_context,
+            "selector_blocks": selector_blocks,
             "selection_gradient": selection_gradient,
             "drop_at_eval": drop_at_eval,
             "eval_keep_threshold": eval_keep_threshold,

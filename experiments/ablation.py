@@ -175,10 +175,8 @@ def sweep_keep_threshold(checkpoint: str | Path, thresholds: Sequence[float] = K
 
 def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, object]:
     """Run every distinct row once and assemble both tables, then sweep the full model's keep threshold."""
-    results: dict[str, dict[str, Any]] = {}
-    for row in [*SELECTION_ROWS.values(), *SCHEME_ROWS.values()]:
-        if row.name not in results:
-            results[row.name] = run_row(row, data_dir, root, epochs)
+    rows = _rows_by_name()
+    results = {name: run_row(row, data_dir, root, epochs) for name, row in rows.items()}
     table1 = [
         {
             "method": label,
@@ -205,11 +203,12 @@ def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, obj
         "table1": table1,
         "table2": table2,
         "table3": sweep_keep_threshold(results[SELECTION_ROWS["DT-Former"].name]["checkpoint"]),
-        "runs": {name: {"row": asdict(row), **results[name]} for name, row in _rows_by_name().items()},
+        "runs": {name: {"row": asdict(row), **results[name]} for name, row in rows.items()},
     }
 
 
 def _rows_by_name() -> dict[str, AblationRow]:
+    """Every distinct row once (Table 2's last row is Table 1's full row)."""
     return {row.name: row for row in [*SELECTION_ROWS.values(), *SCHEME_ROWS.values()]}
 
 

@@ -92,7 +92,8 @@ class LaIARModule(LightningModule):
             drops tokens at random while it cannot yet tell them apart, and the classifier learns from
             those random subsets. On our synthetic set (40 epochs), selection from the start at
             ``selector_lr_scale=0.1`` reached test mAP 0.78; 20 warm-up epochs, then selection at the
-            full rate, 0.92.
+            full rate, 0.92. The selectors get no gradient during the warm-up, so multi-GPU training with
+            it needs ``strategy: ddp_find_unused_parameters_true``.
         weight_decay: AdamW weight decay.
         warmup_fraction: share of the optimisation steps spent in linear warm-up.
         explain_top_k: predictions kept in each explanation record.

@@ -37,8 +37,9 @@ def test_selector_is_binary_in_forward_and_passes_gradients() -> None:
     tokens = torch.randn(3, 10, 8, requires_grad=True)
     mask = torch.ones(3, 10, dtype=torch.bool)
     mask[0, 5:] = False
-    keep = selector(tokens, torch.randn(3, 8), mask)
+    keep, probability = selector(tokens, torch.randn(3, 8), mask)
     assert set(keep.unique().tolist()) <= {0.0, 1.0}
+    assert torch.all(probability[~mask] == 0) and torch.all((probability[mask] > 0) & (probability[mask] < 1))
     assert 0 < keep[mask].sum() < mask.sum()  # some kept, some dropped
     assert torch.all(keep[~mask] == 0)
     (keep * torch.arange(10.0)).sum().backward()
@@ -50,17 +51,18 @@ def test_selector_is_deterministic_in_eval_and_thresholded() -> None:
     torch.manual_seed(0)
     selector = TokenSelector(dim=8, hidden=8, tau=1.0, init_keep_bias=0.0).eval()
     tokens, context, mask = torch.randn(2, 50, 8), torch.randn(2, 8), torch.ones(2, 50, dtype=torch.bool)
-    keep = selector(tokens, context, mask)
-    assert torch.equal(keep, selector(tokens, context, mask))
+    keep, probability = selector(tokens, context, mask)
+    assert torch.equal(keep, selector(tokens, context, mask)[0])
     logits = selector.mlp(
         torch.cat(
             [selector.token_proj(tokens), selector.context_proj(context)[:, None].expand(-1, 50, -1)], -1
         )
     )
     assert torch.equal(keep, (logits.argmax(-1) == 1).float())
+    torch.testing.assert_close(probability, torch.softmax(logits, -1)[..., 1])
     strict = TokenSelector(dim=8, hidden=8, tau=1.0, init_keep_bias=0.0, eval_threshold=0.9).eval()
     strict.load_state_dict(selector.state_dict())
-    strict_keep = strict(tokens, context, mask)
+    strict_keep = strict(tokens, context, mask)[0]
     assert torch.all(strict_keep <= keep) and strict_keep.sum() < keep.sum()
 
 
@@ -72,9 +74,17 @@ def test_spatio_temporal_selection_multiplies_and_respects_switches() -> None:
     assert selection.temporal.shape == mask.shape[:2] and selection.spatial.shape == mask.shape
     torch.testing.assert_close(selection.keep, selection.temporal.unsqueeze(-1) * selection.spatial)
     assert torch.all(selection.keep[~mask] == 0)
+    frame_tokens = (tokens * mask.unsqueeze(-1)).sum(2) / mask.sum(2, keepdim=True).clamp(min=1)
+    temporal_probability = both.temporal(frame_tokens, context, mask.any(-1))[1]
+    spatial_probability = both.spatial(tokens.flatten(1, 2), context, mask.flatten(1))[1].view_as(mask)
+    torch.testing.assert_close(
+        selection.probability, temporal_probability.unsqueeze(-1) * spatial_probability
+    )
+    assert torch.all(selection.probability[~mask] == 0)
     none = SpatioTemporalSelector(TINY.dim, 8, 1.0, 0.0, temporal=False, spatial=False)
     assert list(none.parameters()) == []
     torch.testing.assert_close(none(tokens, context, mask).keep, mask.float())
+    torch.testing.assert_close(none(tokens, context, mask).probability, mask.float())
     temporal_only = SpatioTemporalSelector(TINY.dim, 8, 1.0, 0.0, temporal=True, spatial=False).eval()
     keep = temporal_only(tokens, context, mask)
     # whole frames are kept or dropped

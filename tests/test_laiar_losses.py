@@ -14,6 +14,7 @@ from lvlm_var.dtformer import (
     RelationContrastiveLoss,
     classification_loss,
     cross_modal_loss,
+    keep_ratio_loss,
     token_selection_supervision_loss,
 )
 
@@ -88,6 +89,32 @@ def test_token_selection_supervision_gradients() -> None:
     language.grad = None
     token_selection_supervision_loss(video, language, mask, detach_language=True).backward()
     assert language.grad.tolist() == [[[0.0, 0.5]]]  # only the L1 term
+
+
+def test_keep_ratio_loss_by_hand_and_gradient() -> None:
+    keep = torch.tensor([[[1.0, 1.0, 0.0, 1.0]], [[1.0, 0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0, 0.0]]])
+    keep.requires_grad_(True)
+    mask = torch.tensor([[[True, True, True, False]], [[True, True, False, False]], [[False] * 4]])
+    # video 0 keeps 2 of 3 real tokens, video 1 keeps 1 of 2, video 2 has none and is left out
+    value = keep_ratio_loss(keep, mask, target=0.25)
+    assert value.item() == pytest.approx(((2 / 3 - 0.25) ** 2 + (0.5 - 0.25) ** 2) / 2)
+    value.backward()
+    # d/du of (share - target)^2 / 2 videos = (share - target) / count on real tokens, 0 elsewhere
+    assert keep.grad[0, 0].tolist() == pytest.approx([(2 / 3 - 0.25) / 3] * 3 + [0.0])
+    assert keep.grad[1, 0].tolist() == pytest.approx([0.25 / 2] * 2 + [0.0, 0.0])
+    assert keep.grad[2].abs().sum().item() == 0.0
+
+
+def test_total_loss_adds_the_keep_ratio_term_when_set() -> None:
+    inputs = _loss_inputs()
+    base = LaIARLoss(LaIARLossConfig())(**inputs)
+    terms = LaIARLoss(LaIARLossConfig(keep_ratio=0.3, keep_ratio_weight=2.0))(**inputs)
+    assert "loss_ratio" not in base
+    expected_ratio = keep_ratio_loss(inputs["video_keep"], inputs["mask"], 0.3) + keep_ratio_loss(
+        inputs["language_keep"], inputs["mask"], 0.3
+    )
+    torch.testing.assert_close(terms["loss_ratio"], expected_ratio)
+    torch.testing.assert_close(terms["loss"], base["loss"] + 2.0 * expected_ratio)
 
 
 @pytest.mark.parametrize("multi_label", [True, False])
@@ -177,3 +204,5 @@ def test_terms_switch_off_for_the_ablation() -> None:
 def test_loss_config_checks() -> None:
     with pytest.raises(ValueError, match="LaIARLossConfig.sim_weight must be >= 0, got -1"):
         LaIARLossConfig(sim_weight=-1)
+    with pytest.raises(ValueError, match="keep_ratio must be in \\(0, 1\\] or None, got 0"):
+        LaIARLossConfig(keep_ratio=0.0)

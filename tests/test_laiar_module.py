@@ -43,6 +43,7 @@ def _loader(length: int = 6, multi_label: bool = True) -> DataLoader:
         {"temporal_selection": False, "spatial_selection": False, "multi_label": False},
         {"box_map": False, "global_context": False},
         {"selector_blocks": 1},
+        {"selection_supervision": "probabilities", "keep_ratio": 0.3},
     ],
 )
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
@@ -80,6 +81,8 @@ def test_arguments_are_checked() -> None:
         LaIARModule(**tiny_module_kwargs(class_names=["a", "b"]))
     with pytest.raises(ValueError, match="explain_min_run must be >= 1, got 0"):
         LaIARModule(**tiny_module_kwargs(explain_min_run=0))
+    with pytest.raises(ValueError, match="selection_supervision must be 'samples' or 'probabilities'"):
+        LaIARModule(**tiny_module_kwargs(selection_supervision="soft"))
 
 
 def test_fit_and_test_multi_label(tmp_path: Path) -> None:
@@ -204,3 +207,22 @@ def test_selection_warm_up_keeps_every_token_and_spares_the_selectors() -> None:
         assert module._evaluate(batch, "val", explain=False)["tokens_kept"].sum() < batch["mask"].sum()
     with pytest.raises(ValueError, match="selection_warmup_epochs must be >= 0, got -1"):
         LaIARModule(**tiny_module_kwargs(), selection_warmup_epochs=-1)
+
+
+@pytest.mark.parametrize("supervision", ["samples", "probabilities"])
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
+def test_selection_losses_read_the_chosen_signal(supervision: str) -> None:
+    seed_everything(0)
+    module = LaIARModule(**tiny_module_kwargs(selection_supervision=supervision, keep_ratio=0.3))
+    batch = random_batch(batch_size=4)
+    seen: dict = {}
+    module.criterion.register_forward_hook(lambda _m, _a, kwargs, _o: seen.update(kwargs), with_kwargs=True)
+    module.training_step(batch, 0)
+    signal = seen["language_keep"][batch["mask"]]
+    if supervision == "samples":
+        assert set(signal.unique().tolist()) <= {0.0, 1.0}
+    else:
+        with torch.no_grad():
+            selection = module.model.forward_features(batch, "language").former.selection
+        torch.testing.assert_close(seen["language_keep"], selection.probability)
+        assert torch.all((signal > 0) & (signal < 1))

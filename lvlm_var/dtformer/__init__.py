@@ -10,6 +10,7 @@ from lvlm_var.dtformer.losses import (
     RelationContrastiveLoss,
     classification_loss,
     cross_modal_loss,
+    keep_ratio_loss,
     token_selection_supervision_loss,
 )
 from lvlm_var.dtformer.module import LaIARModule
@@ -45,6 +46,7 @@ __all__ = [
     "classification_loss",
     "cross_modal_loss",
     "explain_video",
+    "keep_ratio_loss",
     "rasterize_box_pair",
     "token_selection_supervision_loss",
 ]

@@ -292,6 +292,11 @@ class LaIARLossConfig:
             not detach; the L1 term always acts on the language selector).
         init_temperature: initial contrastive temperature (CLIP: 0.07, i.e. logit scale 1/0.07).
         max_logit_scale: clamp of the learnable logit scale (CLIP: 100).
+        keep_ratio: target share of each video's tokens kept by both selectors, or ``None`` (the paper:
+            the L1 term alone sets the sparsity). When set, ``keep_ratio_weight * L_ratio`` is added, with
+            ``L_ratio`` DynamicViT's ratio loss: the squared gap between each video's kept share and the
+            target, averaged over videos, summed over the two branches.
+        keep_ratio_weight: weight of ``L_ratio`` (DynamicViT: 2).
     """
 
     multi_label: bool = True
@@ -305,9 +310,13 @@ class LaIARLossConfig:
     tss_detach_language: bool = False
     init_temperature: float = 0.07
     max_logit_scale: float = 100.0
+    keep_ratio: float | None = None
+    keep_ratio_weight: float = 2.0
 
     def __post_init__(self) -> None:
-        for name in ("sim_weight", "tss_weight", "xm_weight", "sparsity_weight"):
+        if self.keep_ratio is not None and not 0.0 < self.keep_ratio <= 1.0:
+            raise ValueError(f"LaIARLossConfig.keep_ratio must be in (0, 1] or None, got {self.keep_ratio}")
+        for name in ("sim_weight", "tss_weight", "xm_weight", "sparsity_weight", "keep_ratio_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"LaIARLossConfig.{name} must be >= 0, got {getattr(self, name)}")
         _check_positive(self, "init_temperature", "max_logit_scale")

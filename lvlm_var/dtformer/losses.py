@@ -15,6 +15,7 @@ __all__ = [
     "classification_loss",
     "RelationContrastiveLoss",
     "token_selection_supervision_loss",
+    "keep_ratio_loss",
     "cross_modal_loss",
     "LaIARLoss",
 ]
@@ -135,6 +136,23 @@ def token_selection_supervision_loss(
     return (per_video * has_tokens).sum() / has_tokens.sum().clamp(min=1.0)
 
 
+def keep_ratio_loss(keep: Tensor, mask: Tensor, target: float) -> Tensor:
+    """DynamicViT's ratio loss: mean over videos of ``(kept share - target)^2``.
+
+    Args:
+        keep: ``(B, T, K)`` selection ``U`` (0 on padding).
+        mask: ``(B, T, K)`` bool, True for real pairs.
+        target: the share of each video's real tokens to keep.
+
+    Returns:
+        scalar; videos without real tokens are left out.
+    """
+    counts = mask.flatten(1).sum(1).to(keep.dtype)
+    share = (keep * mask.to(keep.dtype)).flatten(1).sum(1) / counts.clamp(min=1.0)
+    has_tokens = (counts > 0).to(keep.dtype)
+    return ((share - target) ** 2 * has_tokens).sum() / has_tokens.sum().clamp(min=1.0)
+
+
 def cross_modal_loss(language_logits: Tensor, video_to_language_logits: Tensor, multi_label: bool) -> Tensor:
     """``L_xm`` (Eq. 10): ``KL(P^s || P^{v2s})``, summed over classes, mean over the batch.
 
@@ -202,7 +220,8 @@ class LaIARLoss(nn.Module):
 
         Returns:
             ``loss`` (Eq. 11), ``loss_cls``, ``loss_v``, ``loss_s`` and, for the enabled terms, the
-            unweighted ``loss_sim``, ``loss_tss``, ``loss_xm`` and the current ``logit_scale``.
+            unweighted ``loss_sim``, ``loss_tss``, ``loss_xm``, ``loss_ratio`` and the current
+            ``logit_scale``.
 
         Raises:
             ValueError: ``use_xm`` without ``video_to_language_logits``.
@@ -223,6 +242,11 @@ class LaIARLoss(nn.Module):
                 video_keep, language_keep, mask, config.sparsity_weight, config.tss_detach_language
             )
             loss = loss + config.tss_weight * terms["loss_tss"]
+        if config.keep_ratio is not None:
+            terms["loss_ratio"] = keep_ratio_loss(video_keep, mask, config.keep_ratio) + keep_ratio_loss(
+                language_keep, mask, config.keep_ratio
+            )
+            loss = loss + config.keep_ratio_weight * terms["loss_ratio"]
         if config.use_xm:
             if video_to_language_logits is None:
                 raise ValueError(

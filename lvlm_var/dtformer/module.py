@@ -16,7 +16,7 @@ from lvlm_var.batches import SceneGraphBatch
 from lvlm_var.dtformer.config import LaIARConfig, LaIARLossConfig
 from lvlm_var.dtformer.dtformer import DTFormerOutput
 from lvlm_var.dtformer.explain import TripletVocabulary, explain_video
-from lvlm_var.dtformer.laiar import LaIAR
+from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
 from lvlm_var.explanation import ExplanationRecord
 
@@ -30,7 +30,7 @@ class LaIARModule(LightningModule):
 
     Training runs both branches and optimises Eq. 11, logging ``train/loss``, ``train/loss_cls``,
     ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``, ``train/loss_tss``,
-    ``train/loss_xm``, ``train/logit_scale``. Validation, test and predict run the video branch only
+    ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the video branch only
     (dropping unselected tokens unless ``drop_at_eval=False``) and log ``{stage}/loss`` (``L_v``) and the
     metrics: ``{stage}/mAP`` (multi-label, macro average precision) or ``{stage}/mAR`` (macro recall, the
     CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
@@ -78,6 +78,13 @@ class LaIARModule(LightningModule):
             (or large learning rates) can drive both selectors to keep almost nothing.
         tss_detach_language: the language selector learns from ``L_s`` and the L1 term only, not from
             matching the video selector (see ``LaIARLossConfig``).
+        keep_ratio: target share of tokens kept by both selectors (DynamicViT's ratio loss; ``None``, the
+            paper, leaves the sparsity to the L1 term of ``L_tss``); see ``LaIARLossConfig``.
+        keep_ratio_weight: weight of that loss.
+        selection_supervision: what ``L_tss`` and the keep-ratio loss compare: ``"samples"``, the hard
+            Gumbel-Softmax decisions ``U`` of Eq. 9, or ``"probabilities"``, each selector's keep
+            probabilities. Two selectors that both keep a token with probability 0.5 disagree on half
+            the tokens in their samples, so the MSE of samples is mostly sampling noise.
         lr: AdamW learning rate.
         selector_lr_scale: learning rate of the token selectors over ``lr``. Adam normalises each
             parameter's step, so the weight of the L1 term in ``L_tss`` sets where the selectors settle but
@@ -142,6 +149,9 @@ class LaIARModule(LightningModule):
         xm_weight: float = 0.1,
         tss_sparsity_weight: float = 1.0,
         tss_detach_language: bool = False,
+        keep_ratio: float | None = None,
+        keep_ratio_weight: float = 2.0,
+        selection_supervision: Literal["samples", "probabilities"] = "samples",
         lr: float = 1e-4,
         selector_lr_scale: float = 0.1,
         selection_warmup_epochs: int = 0,
@@ -162,6 +172,10 @@ class LaIARModule(LightningModule):
             raise ValueError(f"explain_relations_per_token must be >= 1, got {explain_relations_per_token}")
         if selection_warmup_epochs < 0:
             raise ValueError(f"selection_warmup_epochs must be >= 0, got {selection_warmup_epochs}")
+        if selection_supervision not in ("samples", "probabilities"):
+            raise ValueError(
+                f"selection_supervision must be 'samples' or 'probabilities', got {selection_supervision!r}"
+            )
         if selector_lr_scale <= 0:
             raise ValueError(f"selector_lr_scale must be > 0, got {selector_lr_scale}")
         if not 0.0 <= warmup_fraction < 1.0:
@@ -205,6 +219,8 @@ class LaIARModule(LightningModule):
                 xm_weight=xm_weight,
                 sparsity_weight=tss_sparsity_weight,
                 tss_detach_language=tss_detach_language,
+                keep_ratio=keep_ratio,
+                keep_ratio_weight=keep_ratio_weight,
                 use_sim=use_sim,
                 use_tss=use_tss,
                 use_xm=use_xm,
@@ -245,8 +261,8 @@ class LaIARModule(LightningModule):
             language_logits=self.model.forward_head(language, "language"),
             video_joint=video.joint,
             language_joint=language.joint,
-            video_keep=video.former.selection.keep,
-            language_keep=language.former.selection.keep,
+            video_keep=self._supervised_selection(video),
+            language_keep=self._supervised_selection(language),
             video_to_language_logits=video_to_language,
         )
         batch_size = batch["mask"].shape[0]
@@ -261,6 +277,10 @@ class LaIARModule(LightningModule):
                 prog_bar=name == "loss",
             )
         return {"loss": terms["loss"], **self._retention(video.former, batch["mask"])}
+
+    def _supervised_selection(self, features: BranchFeatures) -> Tensor:
+        selection = features.former.selection
+        return selection.probability if self.hparams.selection_supervision == "probabilities" else selection.keep
 
     def validation_step(self, batch: SceneGraphBatch, batch_idx: int) -> dict[str, Any]:
         return self._evaluate(batch, "val", explain=self.hparams.explain_in_validation)

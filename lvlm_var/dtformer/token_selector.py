@@ -39,7 +39,7 @@ class TokenSelector(nn.Module):
         with torch.no_grad():
             self.mlp[-1].bias.copy_(torch.tensor([0.0, init_keep_bias]))
 
-    def forward(self, tokens: Tensor, context: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, tokens: Tensor, context: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Decide for each token.
 
         Args:
@@ -48,15 +48,18 @@ class TokenSelector(nn.Module):
             mask: ``(B, N)`` bool, False for padding (never kept).
 
         Returns:
-            ``(B, N)`` float in {0, 1}; differentiable (straight-through) in training.
+            ``(B, N)`` decisions, float in {0, 1}, differentiable (straight-through) in training, and
+            ``(B, N)`` keep probabilities (the softmax of the two logits); both 0 on padding.
         """
         context = self.context_proj(context).unsqueeze(1).expand(-1, tokens.shape[1], -1)
         logits = self.mlp(torch.cat([self.token_proj(tokens), context], dim=-1))
+        maskf = mask.to(tokens.dtype)
+        probability = torch.softmax(logits, dim=-1)[..., 1] * maskf
         if self.training:
             keep = F.gumbel_softmax(logits, tau=self.tau, hard=True, dim=-1)[..., 1]
         else:
             keep = (logits[..., 1] - logits[..., 0] > self.eval_margin).to(tokens.dtype)
-        return keep * mask.to(keep.dtype)
+        return keep * maskf, probability
 
 
 @dataclass
@@ -67,17 +70,20 @@ class Selection:
         keep: ``(B, T, K)`` final ``U = U_temporal * U_spatial``, 0 on padding.
         temporal: ``(B, T)`` frame decisions (1 where temporal selection is off and the frame is valid).
         spatial: ``(B, T, K)`` per-pair decisions (the mask where spatial selection is off).
+        probability: ``(B, T, K)`` probability that ``U`` keeps each pair (temporal times spatial keep
+            probability, 1 for a selection that is off), 0 on padding.
     """
 
     keep: Tensor
     temporal: Tensor
     spatial: Tensor
+    probability: Tensor
 
     @classmethod
     def keep_all(cls, mask: Tensor, dtype: torch.dtype) -> Selection:
         """The selection that keeps every real pair of a ``(B, T, K)`` bool ``mask``."""
         keep = mask.to(dtype)
-        return cls(keep=keep, temporal=mask.any(dim=-1).to(dtype), spatial=keep)
+        return cls(keep=keep, temporal=mask.any(dim=-1).to(dtype), spatial=keep, probability=keep)
 
 
 class SpatioTemporalSelector(nn.Module):
@@ -122,13 +128,21 @@ class SpatioTemporalSelector(nn.Module):
         maskf = mask.to(tokens.dtype)
         frame_valid = mask.any(dim=-1)
         if self.temporal is None:
-            temporal = frame_valid.to(tokens.dtype)
+            temporal = temporal_probability = frame_valid.to(tokens.dtype)
         else:
             frame_tokens = (tokens * maskf.unsqueeze(-1)).sum(2) / maskf.sum(2, keepdim=True).clamp(min=1.0)
-            temporal = self.temporal(frame_tokens, context, frame_valid)
+            temporal, temporal_probability = self.temporal(frame_tokens, context, frame_valid)
         if self.spatial is None:
-            spatial = maskf
+            spatial = spatial_probability = maskf
         else:
-            spatial = self.spatial(tokens.reshape(batch, frames * pairs, dim), context, mask.flatten(1))
+            spatial, spatial_probability = self.spatial(
+                tokens.reshape(batch, frames * pairs, dim), context, mask.flatten(1)
+            )
             spatial = spatial.reshape(batch, frames, pairs)
-        return Selection(keep=temporal.unsqueeze(-1) * spatial, temporal=temporal, spatial=spatial)
+            spatial_probability = spatial_probability.reshape(batch, frames, pairs)
+        return Selection(
+            keep=temporal.unsqueeze(-1) * spatial,
+            temporal=temporal,
+            spatial=spatial,
+            probability=temporal_probability.unsqueeze(-1) * spatial_probability,
+        )

@@ -258,3 +258,38 @@ def test_explain_video_min_run_drops_flicker_and_bridges_gaps() -> None:
     ]
     assert smooth.text == "person-box: holding (frames 0-4), not_contacting (frames 5-7)"
     assert smooth.evidence[0].score == pytest.approx(1.0)  # the bridged token adds no score
+
+
+def test_explain_video_contrast_naming_brings_out_the_change() -> None:
+    # the box: looking_at dominates every token, holding then not_contacting underneath; the bed has a
+    # single kept token, which has nothing to contrast with and keeps its nearest relation
+    vocabulary = TripletVocabulary(
+        torch.eye(6), ["box", "bed"], ["looking_at", "holding", "not_contacting"]
+    )
+    box = torch.tensor([[2.0, 1.0, 0.0], [2.0, 1.0, 0.0], [2.0, 0.0, 1.0], [2.0, 0.0, 1.0]])
+    joint = torch.zeros(4, 2, 6)
+    joint[:, 0, :3] = box
+    joint[0, 1, 3:] = torch.tensor([0.0, 1.0, 0.5])
+    keep = torch.zeros(4, 2)
+    keep[:, 0] = 1.0
+    keep[0, 1] = 1.0
+    arguments = dict(
+        vocabulary=vocabulary,
+        joint=joint,
+        keep=keep,
+        object_class=torch.tensor([[0, 1]] * 4),
+        frame_index=torch.arange(4),
+        probabilities=torch.tensor([1.0]),
+        class_names=["put"],
+        ground_truth=["put"],
+        relations_per_token=1,
+    )
+    nearest = explain_video("vid", **arguments)
+    assert {step.text for step in nearest.evidence} == {"person-box: looking_at", "person-bed: holding"}
+    contrast = explain_video("vid", **arguments, naming="contrast")
+    assert [(s.text, s.start, s.end) for s in contrast.evidence] == [
+        ("person-bed: holding", 0, 0),
+        ("person-box: holding", 0, 1),
+        ("person-box: not_contacting", 2, 3),
+    ]
+    assert contrast.evidence[1].score == pytest.approx(1 / 5**0.5)  # the plain cosine similarity

@@ -83,6 +83,8 @@ def test_arguments_are_checked() -> None:
         LaIARModule(**tiny_module_kwargs(explain_min_run=0))
     with pytest.raises(ValueError, match="selection_supervision must be 'samples' or 'probabilities'"):
         LaIARModule(**tiny_module_kwargs(selection_supervision="soft"))
+    with pytest.raises(ValueError, match="explain_naming must be 'nearest' or 'contrast', got 'mean'"):
+        LaIARModule(**tiny_module_kwargs(explain_naming="mean"))
 
 
 def test_fit_and_test_multi_label(tmp_path: Path) -> None:
@@ -113,8 +115,11 @@ def test_fit_and_test_single_label(tmp_path: Path) -> None:
     assert {"test/mAR", "test/acc", "test/loss"} <= set(results[0])
 
 
-def test_predict_returns_explanations_and_retention(tmp_path: Path) -> None:
-    module = LaIARModule(**tiny_module_kwargs(class_names=[f"action {i}" for i in range(6)]))
+@pytest.mark.parametrize("naming", ["nearest", "contrast"])
+def test_predict_returns_explanations_and_retention(tmp_path: Path, naming: str) -> None:
+    module = LaIARModule(
+        **tiny_module_kwargs(class_names=[f"action {i}" for i in range(6)], explain_naming=naming)
+    )
     outputs = _trainer(tmp_path).predict(module, _loader())
     assert len(outputs) == 2
     first = outputs[0]

@@ -14,11 +14,18 @@ transition. Each kept token names its ``relations_per_token`` most similar relat
 relation of a pair becomes a run over the frames where the pair's kept tokens name it; a run ends at a
 kept token that no longer names it. A transition reads as one relation's run ending and another's starting:
 ``person-box: holding (frames 2-5), not_contacting (frames 10-10)``.
+
+Relations that hold through the whole video (``looking_at``) are near every token of the pair and say
+nothing about a change. With ``naming="contrast"`` a token names the relations it is more similar to
+than the pair's kept tokens are on average (its similarities minus their mean over the pair's kept
+tokens), which brings out the relations that change; a pair with one kept token has nothing to contrast
+and is named by plain similarity. The evidence scores stay the plain cosine similarities.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -28,9 +35,11 @@ from lvlm_var.dtformer.gpo import JointSpaceEncoder
 from lvlm_var.dtformer.relation_encoders import SemanticRelationEncoder
 from lvlm_var.explanation import EvidenceStep, ExplanationRecord
 
-__all__ = ["TripletVocabulary", "explain_video"]
+__all__ = ["TripletVocabulary", "explain_video", "Naming"]
 
 SUBJECT_NAME = "person"
+
+Naming = Literal["nearest", "contrast"]
 
 
 @dataclass
@@ -147,6 +156,16 @@ def _relation_runs(sequence: list[tuple[int, dict[str, float]]], min_run: int) -
     return runs
 
 
+def _contrast(similarity: Tensor, detected: Tensor) -> Tensor:
+    """``(N, R)`` similarities minus their mean over the kept tokens of the same detected object (left as
+    they are for an object with a single kept token)."""
+    groups, group_of = torch.unique(detected, return_inverse=True)
+    sums = similarity.new_zeros(len(groups), similarity.shape[1]).index_add_(0, group_of, similarity)
+    counts = torch.bincount(group_of, minlength=len(groups)).to(similarity.dtype).unsqueeze(1)
+    mean = torch.where(counts > 1, sums / counts, torch.zeros_like(sums))
+    return similarity - mean[group_of]
+
+
 def explain_video(
     sample_id: str,
     vocabulary: TripletVocabulary,
@@ -160,6 +179,7 @@ def explain_video(
     top_k: int = 5,
     relations_per_token: int = 3,
     min_run: int = 1,
+    naming: Naming = "nearest",
 ) -> ExplanationRecord:
     """Explain one video's prediction.
 
@@ -178,6 +198,8 @@ def explain_video(
         min_run: temporal consistency, in kept tokens of the same pair: a relation named on fewer
             consecutive tokens is dropped, and a gap of fewer tokens inside a relation's run is bridged
             (1: every token's naming as it is).
+        naming: ``"nearest"``, the most similar relations (the paper), or ``"contrast"``, the relations
+            most above the pair's mean similarity (see the module docstring).
 
     Returns:
         the :class:`ExplanationRecord` (``method="laiar"``, ``tokens`` = kept tokens); one evidence step
@@ -188,13 +210,15 @@ def explain_video(
     frames, pairs = kept.nonzero(as_tuple=True)
     detected = object_class[frames, pairs].long()
     similarity = vocabulary.relation_similarity(joint[frames, pairs], detected)
-    top = similarity.topk(min(relations_per_token, similarity.shape[1]), dim=-1)
+    ranking = _contrast(similarity, detected) if naming == "contrast" else similarity
+    top_index = ranking.topk(min(relations_per_token, similarity.shape[1]), dim=-1).indices
+    top_value = similarity.gather(1, top_index)
     # detected object class -> its kept tokens in frame order, each as (frame, {relation: similarity})
     tokens: dict[int, list[tuple[int, dict[str, float]]]] = {}
     for i in torch.argsort(frame_index[frames], stable=True).tolist():
         named = {
             vocabulary.relation_names[int(r)]: float(score)
-            for r, score in zip(top.indices[i], top.values[i], strict=True)
+            for r, score in zip(top_index[i], top_value[i], strict=True)
         }
         tokens.setdefault(int(detected[i]), []).append((int(frame_index[frames[i]]), named))
     closed = {obj: _relation_runs(sequence, min_run) for obj, sequence in tokens.items()}

@@ -15,7 +15,7 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassRecall, Mu
 from lvlm_var.batches import SceneGraphBatch
 from lvlm_var.dtformer.config import LaIARConfig, LaIARLossConfig
 from lvlm_var.dtformer.dtformer import DTFormerOutput
-from lvlm_var.dtformer.explain import TripletVocabulary, explain_video
+from lvlm_var.dtformer.explain import Naming, TripletVocabulary, explain_video
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
 from lvlm_var.explanation import ExplanationRecord
@@ -109,6 +109,8 @@ class LaIARModule(LightningModule):
             :mod:`lvlm_var.dtformer.explain`.
         explain_min_run: temporal consistency of explanations: a relation must be named on at least
             this many consecutive kept tokens of a pair, and shorter gaps inside its run are bridged.
+        explain_naming: ``"nearest"`` (the paper) or ``"contrast"``: a kept token names the relations it is
+            more similar to than its pair's other kept tokens (see :mod:`lvlm_var.dtformer.explain`).
         explain_in_validation: also explain in validation (slower).
 
     Raises:
@@ -160,6 +162,7 @@ class LaIARModule(LightningModule):
         explain_top_k: int = 5,
         explain_relations_per_token: int = 3,
         explain_min_run: int = 1,
+        explain_naming: Naming = "nearest",
         explain_in_validation: bool = False,
     ) -> None:
         super().__init__()
@@ -168,6 +171,8 @@ class LaIARModule(LightningModule):
             raise ValueError(f"class_names has {len(class_names)} names, expected num_classes={num_classes}")
         if explain_min_run < 1:
             raise ValueError(f"explain_min_run must be >= 1, got {explain_min_run}")
+        if explain_naming not in ("nearest", "contrast"):
+            raise ValueError(f"explain_naming must be 'nearest' or 'contrast', got {explain_naming!r}")
         if explain_relations_per_token < 1:
             raise ValueError(f"explain_relations_per_token must be >= 1, got {explain_relations_per_token}")
         if selection_warmup_epochs < 0:
@@ -365,6 +370,7 @@ class LaIARModule(LightningModule):
                     top_k=self.hparams.explain_top_k,
                     relations_per_token=self.hparams.explain_relations_per_token,
                     min_run=self.hparams.explain_min_run,
+                    naming=self.hparams.explain_naming,
                 )
             )
         return records

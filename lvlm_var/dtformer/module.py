@@ -30,10 +30,10 @@ class LaIARModule(LightningModule):
 
     Training runs both branches and optimises Eq. 11, logging ``train/loss``, ``train/loss_cls``,
     ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``, ``train/loss_tss``,
-    ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the video branch only
-    (dropping unselected tokens unless ``drop_at_eval=False``) and log ``{stage}/loss`` (``L_v``) and the
-    metrics: ``{stage}/mAP`` (multi-label, macro average precision) or ``{stage}/mAR`` (macro recall, the
-    CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
+    ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the
+    video branch only (dropping unselected tokens unless ``drop_at_eval=False``) and log ``{stage}/loss``
+    (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision) or ``{stage}/mAR``
+    (macro recall, the CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
 
     Step outputs (read by ``TokenRetentionLogger`` and ``ExplanationWriter``): ``tokens_kept``,
     ``tokens_total``, ``temporal_keep_rate``, ``spatial_keep_rate`` (all ``(B,)``), and in test / predict
@@ -285,7 +285,9 @@ class LaIARModule(LightningModule):
 
     def _supervised_selection(self, features: BranchFeatures) -> Tensor:
         selection = features.former.selection
-        return selection.probability if self.hparams.selection_supervision == "probabilities" else selection.keep
+        if self.hparams.selection_supervision == "probabilities":
+            return selection.probability
+        return selection.keep
 
     def validation_step(self, batch: SceneGraphBatch, batch_idx: int) -> dict[str, Any]:
         return self._evaluate(batch, "val", explain=self.hparams.explain_in_validation)

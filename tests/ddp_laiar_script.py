@@ -80,6 +80,10 @@ def main(out_dir: Path) -> None:
             "contrastive_full": full,
         }
         (out_dir / "result.json").write_text(json.dumps(result))
+    # without this, gloo's threads sometimes outlive the interpreter and abort it at exit (SIGABRT,
+    # "terminate called without an active exception") after all the work is done
+    dist.barrier()
+    dist.destroy_process_group()
 
 
 if __name__ == "__main__":

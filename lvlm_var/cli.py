@@ -165,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     if command == "inspect":
         return _inspect(rest)
     if command in _LIGHTNING_SUBCOMMANDS:
+        from lvlm_var.distributed import end_distributed
+
         run_lightning_cli(argv)
+        end_distributed()
         return 0
     print(f"lvlm-var: unknown command '{command}'\n\n{_OVERVIEW}", file=sys.stderr)
     return 2

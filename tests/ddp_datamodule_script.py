@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from datamodules.scene_graph_datamodule import ActionGenomeDataModule
 from datamodules.skeleton_datamodule import NTUSkeletonDataModule
+from lvlm_var.distributed import end_distributed
 
 GLOBAL_BATCH_SIZE = 4
 
@@ -102,6 +103,7 @@ def main() -> None:
         num_sanity_val_steps=0,
     )
     trainer.fit(model, datamodule=datamodule)
+    end_distributed()
 
 
 if __name__ == "__main__":

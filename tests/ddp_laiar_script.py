@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 
 from callbacks.explanation_writer import ExplanationWriter
 from callbacks.token_retention import TokenRetentionLogger
+from lvlm_var.distributed import end_distributed
 from lvlm_var.dtformer import LaIARModule, RelationContrastiveLoss
 
 NUM_TEST_VIDEOS = 5  # odd: the DistributedSampler pads rank 1 with a duplicate
@@ -80,10 +81,7 @@ def main(out_dir: Path) -> None:
             "contrastive_full": full,
         }
         (out_dir / "result.json").write_text(json.dumps(result))
-    # without this, gloo's threads sometimes outlive the interpreter and abort it at exit (SIGABRT,
-    # "terminate called without an active exception") after all the work is done
-    dist.barrier()
-    dist.destroy_process_group()
+    end_distributed()
 
 
 if __name__ == "__main__":

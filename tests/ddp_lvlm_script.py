@@ -19,6 +19,7 @@ from vst_synthetic_motions import CLASS_NAMES, synthetic_batches
 
 from callbacks.explanation_writer import ExplanationWriter
 from callbacks.token_retention import TokenRetentionLogger
+from lvlm_var.distributed import end_distributed
 from lvlm_var.lvlm.module import LVLMClassifierModule
 
 
@@ -61,6 +62,7 @@ def main(model_dir: Path, vst_checkpoint: Path, out_dir: Path) -> None:
             "written": writer.written,
         }
         (out_dir / "result.json").write_text(json.dumps(result))
+    end_distributed()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ row's switches given as command-line overrides, tested (video branch only) on th
 * Table 2, learning scheme: the paper's six rows of ``L_sim`` / ``L_tss`` / ``L_xm`` switches (full
   DT-Former): test mAP, Num and how often the explanations name the true relation transition
   (:mod:`experiments.explanation_score`). Its first row, no scheme term, is the video branch trained alone
-  (the language branch then shares nothing with it); its last row is Table 1's full row and runs once;
+  (the language branch then shares nothing with it); its last row is Table 1's full row and runs once.
+  The YAML's keep-ratio target stays on in every row: it belongs to the DT-Former's selection, not to the
+  learning scheme, so each row is compared at about the same token budget;
 * Table 3, the full model tested again at several inference keep thresholds (``eval_keep_threshold``):
   how mAP trades against tokens kept without retraining.
 

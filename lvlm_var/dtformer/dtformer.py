@@ -227,19 +227,15 @@ class DTFormer(nn.Module):
             drop = not self.training and self.config.drop_at_eval
         x = tokens + self.temporal_embed[:frames, None] + self.pair_embed[None, :pairs]
         cls = self.cls_token.expand(batch, dim)
-        always = mask.new_ones(batch, 1)
         selection = self._select(x, cls, mask) if select else Selection.keep_all(mask, x.dtype)
         keep = selection.keep.flatten(1)
         if self.training and not drop and self.config.selection_gradient == "attention_policy":
-            sequence = torch.cat([cls.unsqueeze(1), x.flatten(1, 2)], dim=1)
-            key_mask = torch.cat([always, mask.flatten(1)], dim=1)
-            policy = torch.cat([always.to(keep.dtype), keep], dim=1)
+            sequence, key_mask = _with_class_token(cls, x.flatten(1, 2), mask.flatten(1))
+            policy = torch.cat([keep.new_ones(batch, 1), keep], dim=1)
             for block in self.blocks:
                 sequence = block(sequence, key_mask, policy=policy)
             return self._output(sequence[:, 0], selection, mask)
-        x = x.flatten(1, 2) * keep.unsqueeze(-1)
-        sequence = torch.cat([cls.unsqueeze(1), x], dim=1)
-        key_mask = torch.cat([always, keep > 0], dim=1)
+        sequence, key_mask = _with_class_token(cls, x.flatten(1, 2) * keep.unsqueeze(-1), keep > 0)
         if drop:
             layout = PackedLayout.from_mask(key_mask)
             packed = sequence[key_mask]
@@ -256,8 +252,7 @@ class DTFormer(nn.Module):
         """Run the selectors on the embedded tokens, after the selector blocks when there are any."""
         if len(self.selector_blocks):
             frames, pairs = x.shape[1:3]
-            sequence = torch.cat([cls.unsqueeze(1), x.flatten(1, 2)], dim=1)
-            key_mask = torch.cat([mask.new_ones(mask.shape[0], 1), mask.flatten(1)], dim=1)
+            sequence, key_mask = _with_class_token(cls, x.flatten(1, 2), mask.flatten(1))
             for block in self.selector_blocks:
                 sequence = block(sequence, key_mask)
             cls, x = sequence[:, 0], sequence[:, 1:].unflatten(1, (frames, pairs))
@@ -276,3 +271,10 @@ class DTFormer(nn.Module):
             tokens_kept=keep.detach().sum(1),
             tokens_total=mask.flatten(1).sum(1).to(keep.dtype),
         )
+
+
+def _with_class_token(cls: Tensor, tokens: Tensor, token_mask: Tensor) -> tuple[Tensor, Tensor]:
+    """``[class]`` prepended to ``(B, N, D)`` tokens, and to their ``(B, N)`` bool key mask (always
+    attended): ``(B, 1 + N, D)`` and ``(B, 1 + N)``."""
+    sequence = torch.cat([cls.unsqueeze(1), tokens], dim=1)
+    return sequence, torch.cat([token_mask.new_ones(token_mask.shape[0], 1), token_mask], dim=1)

@@ -128,12 +128,9 @@ def token_selection_supervision_loss(
         scalar.
     """
     target = language_keep.detach() if detach_language else language_keep
-    maskf = mask.to(video_keep.dtype)
     per_token = (video_keep - target) ** 2 + sparsity_weight * language_keep.abs()
-    counts = maskf.sum((1, 2))
-    per_video = (per_token * maskf).sum((1, 2)) / counts.clamp(min=1.0)
-    has_tokens = (counts > 0).to(per_video.dtype)
-    return (per_video * has_tokens).sum() / has_tokens.sum().clamp(min=1.0)
+    per_video, has_tokens = _per_video_mean(per_token, mask)
+    return _mean_over_videos(per_video, has_tokens)
 
 
 def keep_ratio_loss(keep: Tensor, mask: Tensor, target: float) -> Tensor:
@@ -147,10 +144,21 @@ def keep_ratio_loss(keep: Tensor, mask: Tensor, target: float) -> Tensor:
     Returns:
         scalar; videos without real tokens are left out.
     """
-    counts = mask.flatten(1).sum(1).to(keep.dtype)
-    share = (keep * mask.to(keep.dtype)).flatten(1).sum(1) / counts.clamp(min=1.0)
-    has_tokens = (counts > 0).to(keep.dtype)
-    return ((share - target) ** 2 * has_tokens).sum() / has_tokens.sum().clamp(min=1.0)
+    share, has_tokens = _per_video_mean(keep, mask)
+    return _mean_over_videos((share - target) ** 2, has_tokens)
+
+
+def _per_video_mean(values: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """``(B,)`` mean of ``(B, T, K)`` values over each video's real tokens, and ``(B,)`` 1.0 where the
+    video has any (0.0 elsewhere)."""
+    maskf = mask.to(values.dtype)
+    counts = maskf.sum((1, 2))
+    return (values * maskf).sum((1, 2)) / counts.clamp(min=1.0), (counts > 0).to(values.dtype)
+
+
+def _mean_over_videos(per_video: Tensor, has_tokens: Tensor) -> Tensor:
+    """Mean of ``per_video`` over the videos that have real tokens."""
+    return (per_video * has_tokens).sum() / has_tokens.sum().clamp(min=1.0)
 
 
 def cross_modal_loss(language_logits: Tensor, video_to_language_logits: Tensor, multi_label: bool) -> Tensor:

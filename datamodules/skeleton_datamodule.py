@@ -5,7 +5,7 @@ One DataModule for every skeleton benchmark: the benchmark name picks the protoc
 layout (25 or 20 joints) is read from the data. Sources:
 
 - ``"ntu"``: NTU RGB+D ``*.skeleton`` files anywhere under ``data_dir`` (e.g. ``nturgb+d_skeletons/``);
-  the two most active bodies are kept (:func:`~datamodules.formats.ntu_skeleton.load_ntu_clip`);
+  the two most active bodies are kept (:func:`~datamodules.body_selection.load_ntu_clip`);
 - ``"nwucla"``: NW-UCLA ``aXX_sYY_eZZ_vWW.json`` files anywhere under ``data_dir`` (e.g. ``all_sqe/``);
 - ``"pyskl"``: a pyskl ``ntu60_3danno.pkl`` / ``ntu120_3danno.pkl`` given as ``data_dir`` itself.
 
@@ -27,24 +27,19 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from lvlm_var.skeleton_layout import SkeletonLayout, layout_for_num_joints
+
 from .bad_samples import BadSamplePolicy, OnBadSample
+from .body_selection import BodySelectionConfig, load_ntu_clip
 from .clip_store import ClipStore, ClipStoreWriter
 from .formats.errors import DataFormatError, NWUCLAFormatError, PysklFormatError, SkeletonFormatError
-from .formats.ntu_skeleton import NTU_NUM_JOINTS, BodySelectionConfig, load_ntu_clip
+from .formats.ntu_skeleton import NTU_NUM_JOINTS
 from .formats.nwucla import NWUCLA_NUM_JOINTS, read_nwucla
 from .formats.pyskl import read_pyskl
 from .formats.skeleton_benchmarks import get_skeleton_benchmark, read_missing_skeletons
 from .formats.skeleton_clip import SkeletonClip
 from .frame_sampling import random_frame_indices, uniform_frame_indices
-from .skeleton_class_names import benchmark_class_names
-from .skeleton_transforms import (
-    SkeletonAugmentation,
-    SkeletonLayout,
-    drop_empty_frames,
-    fit_bodies,
-    layout_for_num_joints,
-    normalize_view,
-)
+from .skeleton_transforms import SkeletonAugmentation, drop_empty_frames, fit_bodies, normalize_view
 from .store_datamodule import StoreDataModule
 
 __all__ = ["NTUSkeletonDataModule", "SkeletonClipDataset", "SkeletonSource", "SKELETON_SOURCES", "NUM_BODIES"]
@@ -201,7 +196,7 @@ class NTUSkeletonDataModule(StoreDataModule):
 
     @property
     def class_names(self) -> list[str]:
-        return benchmark_class_names(self.benchmark.name)
+        return self.benchmark.class_names
 
     @property
     def num_joints(self) -> int:

@@ -7,8 +7,8 @@ The view normalisation follows the standard NTU pre-normalisation (2s-AGCN / CTR
 ``pre_normalization``: centre, then align the spine and the shoulder line with coordinate axes). Here the
 origin is the first frame's main-body spine base, the spine (spine base -> shoulder centre) points along
 +y (Kinect's vertical axis, where those tools use z) and the shoulder line (left -> right shoulder) along
-+x. Which joints those are depends on the sensor's joint layout (:class:`SkeletonLayout`), which is data:
-25 joints for Kinect v2 (NTU RGB+D), 20 for Kinect v1 (NW-UCLA).
++x. Which joints those are depends on the sensor's joint layout
+(:class:`~lvlm_var.skeleton_layout.SkeletonLayout`: its ``root``, ``spine_top`` and shoulders).
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lvlm_var.skeleton_layout import SkeletonLayout
+
 __all__ = [
-    "SkeletonLayout",
-    "KINECT_V2_LAYOUT",
-    "KINECT_V1_LAYOUT",
-    "layout_for_num_joints",
     "body_present",
     "drop_empty_frames",
     "fit_bodies",
@@ -32,58 +30,6 @@ __all__ = [
 ]
 
 _EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class SkeletonLayout:
-    """Which joint indices (0-based) define a skeleton's position and orientation.
-
-    Attributes:
-        name: the sensor / data set the layout belongs to.
-        num_joints: V.
-        spine_base: the joint moved to the origin (hip centre).
-        spine_top: the end of the spine vector, aligned with +y (shoulder centre).
-        left_shoulder: start of the shoulder vector aligned with +x.
-        right_shoulder: end of the shoulder vector aligned with +x.
-    """
-
-    name: str
-    num_joints: int
-    spine_base: int
-    spine_top: int
-    left_shoulder: int
-    right_shoulder: int
-
-    def __post_init__(self) -> None:
-        for field in ("spine_base", "spine_top", "left_shoulder", "right_shoulder"):
-            index = getattr(self, field)
-            if not 0 <= index < self.num_joints:
-                raise ValueError(
-                    f"SkeletonLayout {self.name}: {field}={index} is outside 0..{self.num_joints - 1}"
-                )
-
-
-# NTU RGB+D (Kinect v2), 1-based joints: 1 spine base, 21 spine shoulder, 5 left shoulder, 9 right shoulder.
-KINECT_V2_LAYOUT = SkeletonLayout(
-    "kinect-v2 (NTU RGB+D)", 25, spine_base=0, spine_top=20, left_shoulder=4, right_shoulder=8
-)
-# NW-UCLA (Kinect v1), 1-based joints: 1 hip centre, 3 shoulder centre, 5 left shoulder, 9 right shoulder.
-KINECT_V1_LAYOUT = SkeletonLayout(
-    "kinect-v1 (NW-UCLA)", 20, spine_base=0, spine_top=2, left_shoulder=4, right_shoulder=8
-)
-_LAYOUTS = {layout.num_joints: layout for layout in (KINECT_V2_LAYOUT, KINECT_V1_LAYOUT)}
-
-
-def layout_for_num_joints(num_joints: int) -> SkeletonLayout:
-    """The joint layout of skeletons with ``num_joints`` joints.
-
-    Raises:
-        ValueError: no known layout has that many joints (the message lists the known ones).
-    """
-    if num_joints not in _LAYOUTS:
-        known = ", ".join(f"{v} ({layout.name})" for v, layout in sorted(_LAYOUTS.items()))
-        raise ValueError(f"no skeleton layout with {num_joints} joints; known layouts: {known}")
-    return _LAYOUTS[num_joints]
 
 
 def body_present(joints: np.ndarray) -> np.ndarray:
@@ -117,9 +63,9 @@ def canonical_view_rotation(joints: np.ndarray, layout: SkeletonLayout) -> np.nd
     """Rotation taking the first frame's main body to the canonical view.
 
     The main body is the first body present in frame 0. The returned matrix ``R`` maps its spine
-    (``spine_base -> spine_top``) to +y and the part of its shoulder vector (``left -> right``)
-    orthogonal to the spine to +x; ``R @ p`` rotates a point ``p``. Degenerate poses (zero-length
-    spine, shoulders parallel to the spine, an empty first frame) give the identity.
+    (``root -> spine_top``: spine base to shoulder centre) to +y and the part of its shoulder vector
+    (``left -> right``) orthogonal to the spine to +x; ``R @ p`` rotates a point ``p``. Degenerate
+    poses (zero-length spine, shoulders parallel to the spine, an empty first frame) give the identity.
 
     Args:
         joints: ``(T, M, V, 3)`` with ``V == layout.num_joints``.
@@ -132,7 +78,7 @@ def canonical_view_rotation(joints: np.ndarray, layout: SkeletonLayout) -> np.nd
     if not present.any():
         return np.eye(3)
     body = joints[0, int(np.argmax(present))].astype(np.float64)
-    y_axis = _unit(body[layout.spine_top] - body[layout.spine_base])
+    y_axis = _unit(body[layout.spine_top] - body[layout.root])
     if y_axis is None:
         return np.eye(3)
     shoulders = body[layout.right_shoulder] - body[layout.left_shoulder]
@@ -163,7 +109,7 @@ def normalize_view(joints: np.ndarray, layout: SkeletonLayout) -> np.ndarray:
     present = body_present(joints)
     if not present[0].any():
         return joints
-    origin = joints[0, int(np.argmax(present[0])), layout.spine_base]
+    origin = joints[0, int(np.argmax(present[0])), layout.root]
     centred = np.where(present[:, :, None, None], joints - origin, 0).astype(joints.dtype)
     return rotate(centred, canonical_view_rotation(centred, layout))
 

@@ -3,7 +3,7 @@
 Model: the in-code tiny LLaVA (2-layer Llama, hidden 64) loaded through the real path (NF4, LoRA r=4,
 action tokens), so the numbers compare the two scoring algorithms, not LLaVA-13B speed. Data:
 ``NUM_CLIPS`` synthetic narratives of 4-12 segments over a 64-code vocabulary of body-part names, scored
-against ``NUM_CLASSES`` class names, ``BATCH`` clips per call.
+against the first ``NUM_CLASSES`` NTU RGB+D action names, ``BATCH`` clips per call.
 
 * ``batched``: :func:`~lvlm_var.lvlm.scoring.score_classes` (prompt cache copied per (clip, class)).
 * ``naive``: :func:`~lvlm_var.lvlm.scoring.score_classes_naive` (prompt + class, one forward each).
@@ -25,6 +25,7 @@ from statistics import mean
 
 import torch
 
+from datamodules.formats.class_names import NTU_ACTION_NAMES
 from lvlm_var.lvlm.config import LLMClassifierConfig
 from lvlm_var.lvlm.loading import load_backbone, load_tokenizer
 from lvlm_var.lvlm.prompts import PromptBuilder
@@ -40,28 +41,6 @@ NUM_CODES = 64
 BATCH = 8
 # naive is the slow reference: one timed run of it keeps the benchmark under a minute
 REPEATS = {"batched": 3, "naive": 1}
-CLASS_NAMES = [
-    "drink water",
-    "eat meal",
-    "brush teeth",
-    "brush hair",
-    "throw",
-    "sit down",
-    "stand up",
-    "clapping",
-    "reading",
-    "writing",
-    "tear up paper",
-    "wear jacket",
-    "take off jacket",
-    "wear a shoe",
-    "hand waving",
-    "kicking something",
-    "reach into pocket",
-    "hopping",
-    "jump up",
-    "make a phone call",
-]
 _PARTS = ["right hand", "left hand", "right arm", "left arm", "head", "torso", "both legs", "right foot"]
 _MOTIONS = [
     "rises",
@@ -118,7 +97,7 @@ def run(cache_dir: str | None = None) -> list[dict]:
     model, tokenizer = backbone.model.eval(), backbone.tokenizer
     builder = PromptBuilder(tokenizer, backbone.vocabulary, config.instruction, config.question)
     prompts = [builder.encode_prompt(n) for n in narratives]
-    labels = [builder.encode_label(name) for name in CLASS_NAMES[:NUM_CLASSES]]
+    labels = [builder.encode_label(name) for name in NTU_ACTION_NAMES[:NUM_CLASSES]]
     batches = [[p.ids for p in prompts[i : i + BATCH]] for i in range(0, len(prompts), BATCH)]
 
     def batched() -> list[torch.Tensor]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from datamodules.formats.ntu_skeleton import NTUBodyInfo, NTUSkeletonFile, read_ntu_skeleton
-from datamodules.synthetic.skeletons import write_synthetic_ntu
+from datamodules.synthetic.ntu import write_synthetic_ntu
 
 __all__ = ["read_ntu_skeleton_reference", "run", "print_table", "main"]
 

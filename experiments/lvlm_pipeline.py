@@ -7,7 +7,7 @@ checkpoint. :func:`run_synthetic_lvlm` returns the numbers ``make demo`` prints.
 Body-part match: a test clip's explanation *names the moving body part* when its generated text (after
 the predicted class and "because") or its evidence (the names of its narrative segments) contains a phrase
 of one of the main moving parts of the clip's ground-truth action
-(``datamodules.synthetic.skeletons.NTU_SYNTHETIC_ACTIONS``): for ``right_arm`` "right hand", "right arm",
+(``datamodules.synthetic.ntu.NTU_SYNTHETIC_ACTIONS``): for ``right_arm`` "right hand", "right arm",
 "both hands" or "both arms"; for ``left_leg`` "left foot", "left leg", "both feet" or "both legs"; for
 ``torso`` "torso" or "whole body"; for ``head`` "head". Both rates are reported: ``explanation`` (text or
 evidence) and ``generated_text`` (the text alone).
@@ -22,7 +22,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from datamodules.synthetic.skeletons import NTU_MISSING_LIST, NTU_SYNTHETIC_ACTIONS
+from datamodules.synthetic.ntu import NTU_MISSING_LIST, NTU_SYNTHETIC_ACTIONS
 from experiments.runner import fit_and_test
 
 __all__ = ["VST_CONFIG", "LVLM_CONFIG", "part_phrases", "names_moving_part", "run_synthetic_lvlm", "main"]

@@ -136,7 +136,7 @@ def _generate_synthetic(argv: list[str]) -> int:
 
 def _inspect(argv: list[str]) -> int:
     from datamodules.formats.errors import DataFormatError
-    from datamodules.formats.inspect_file import describe_file
+    from datamodules.inspect_file import describe_file
 
     parser = argparse.ArgumentParser(
         prog="lvlm-var inspect",

@@ -1,10 +1,15 @@
-"""Clean end of a distributed run."""
+"""The process group: whether one is running, and its clean end."""
 
 from __future__ import annotations
 
 import torch.distributed as dist
 
-__all__ = ["end_distributed"]
+__all__ = ["distributed_world", "end_distributed"]
+
+
+def distributed_world() -> bool:
+    """True inside an initialised process group of more than one process."""
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def end_distributed() -> None:

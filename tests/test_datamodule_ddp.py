@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from datamodules.synthetic.ntu import SyntheticNTUConfig, plan_synthetic_ntu, write_synthetic_ntu
 from datamodules.synthetic.scene_graphs import write_synthetic_scene_graphs
-from datamodules.synthetic.skeletons import SyntheticNTUConfig, plan_synthetic_ntu, write_synthetic_ntu
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "tests" / "ddp_datamodule_script.py"

@@ -7,16 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from datamodules.body_selection import BodySelectionConfig, load_ntu_clip, select_bodies
 from datamodules.formats.errors import SkeletonFormatError
 from datamodules.formats.ntu_skeleton import (
-    BodySelectionConfig,
     NTUBodyInfo,
     NTUSampleName,
     NTUSkeletonFile,
-    load_ntu_clip,
     parse_ntu_name,
     read_ntu_skeleton,
-    select_bodies,
     write_ntu_skeleton,
 )
 from datamodules.formats.skeleton_benchmarks import (

@@ -8,15 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from datamodules.formats.class_names import NWUCLA_ACTIONS
 from datamodules.formats.errors import NWUCLAFormatError
 from datamodules.formats.ntu_skeleton import parse_ntu_name
-from datamodules.formats.nwucla import (
-    NWUCLA_ACTIONS,
-    NWUCLASampleName,
-    parse_nwucla_name,
-    read_nwucla,
-    write_nwucla,
-)
+from datamodules.formats.nwucla import NWUCLASampleName, parse_nwucla_name, read_nwucla, write_nwucla
 from datamodules.formats.skeleton_benchmarks import benchmark_split, split_samples
 from datamodules.formats.skeleton_clip import SkeletonClip
 

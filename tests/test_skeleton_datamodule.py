@@ -11,23 +11,24 @@ import pytest
 import torch
 from lightning.pytorch import Trainer
 
+from datamodules.body_selection import load_ntu_clip
 from datamodules.formats.errors import SkeletonFormatError
-from datamodules.formats.ntu_skeleton import NTUBodyInfo, NTUSkeletonFile, load_ntu_clip, write_ntu_skeleton
+from datamodules.formats.ntu_skeleton import NTUBodyInfo, NTUSkeletonFile, write_ntu_skeleton
 from datamodules.formats.nwucla import write_nwucla
 from datamodules.formats.pyskl import PysklAnnotations, write_pyskl
 from datamodules.formats.skeleton_benchmarks import get_skeleton_benchmark
 from datamodules.formats.skeleton_clip import SkeletonClip
 from datamodules.skeleton_datamodule import NTUSkeletonDataModule
-from datamodules.skeleton_transforms import KINECT_V2_LAYOUT, drop_empty_frames, fit_bodies, normalize_view
+from datamodules.skeleton_transforms import drop_empty_frames, fit_bodies, normalize_view
 from datamodules.store_datamodule import per_device_batch_size
-from datamodules.synthetic.skeletons import (
+from datamodules.synthetic.ntu import (
     NTU_MISSING_LIST,
     SyntheticNTUConfig,
-    SyntheticNWUCLAConfig,
     plan_synthetic_ntu,
     write_synthetic_ntu,
-    write_synthetic_nwucla,
 )
+from datamodules.synthetic.nwucla import SyntheticNWUCLAConfig, write_synthetic_nwucla
+from lvlm_var.skeleton_layout import KINECT_V2_LAYOUT
 
 T = 8
 # (name, frames, bodies): xsub training subjects are 1 and 2 here, test subjects 3 and 6;

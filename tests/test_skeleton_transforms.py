@@ -7,21 +7,19 @@ import pytest
 
 from datamodules.frame_sampling import random_frame_indices, uniform_frame_indices
 from datamodules.skeleton_transforms import (
-    KINECT_V1_LAYOUT,
-    KINECT_V2_LAYOUT,
     SkeletonAugmentation,
     canonical_view_rotation,
     drop_empty_frames,
     fit_bodies,
-    layout_for_num_joints,
     normalize_view,
 )
+from lvlm_var.skeleton_layout import KINECT_V1_LAYOUT, KINECT_V2_LAYOUT
 
 
 def _upright_body(layout, num_joints):
     """A body in the canonical pose: spine along +y, shoulders along +x, all other joints off-axis."""
     body = np.random.default_rng(0).normal(scale=0.1, size=(num_joints, 3))
-    body[layout.spine_base] = [0.0, 0.0, 0.0]
+    body[layout.root] = [0.0, 0.0, 0.0]
     body[layout.spine_top] = [0.0, 0.5, 0.0]
     body[layout.left_shoulder] = [-0.2, 0.45, 0.0]
     body[layout.right_shoulder] = [0.2, 0.45, 0.0]
@@ -60,7 +58,7 @@ def test_canonical_rotation_is_proper_and_aligns_spine_and_shoulders():
     rotation = canonical_view_rotation(body[None, None], layout)
     np.testing.assert_allclose(rotation @ rotation.T, np.eye(3), atol=1e-9)
     assert np.linalg.det(rotation) == pytest.approx(1.0)
-    spine = rotation @ (body[layout.spine_top] - body[layout.spine_base])
+    spine = rotation @ (body[layout.spine_top] - body[layout.root])
     shoulders = rotation @ (body[layout.right_shoulder] - body[layout.left_shoulder])
     assert spine[0] == pytest.approx(0, abs=1e-9) and spine[2] == pytest.approx(0, abs=1e-9) and spine[1] > 0
     assert shoulders[2] == pytest.approx(0, abs=1e-9) and shoulders[0] > 0
@@ -81,13 +79,6 @@ def test_drop_empty_frames_and_fit_bodies():
     padded = fit_bodies(kept, 2)
     assert padded.shape == (2, 2, 20, 3) and np.all(padded[:, 1] == 0)
     assert fit_bodies(np.ones((2, 3, 20, 3)), 2).shape == (2, 2, 20, 3)
-
-
-def test_layouts_are_chosen_by_joint_count():
-    assert layout_for_num_joints(25) is KINECT_V2_LAYOUT
-    assert layout_for_num_joints(20) is KINECT_V1_LAYOUT
-    with pytest.raises(ValueError, match=r"no skeleton layout with 17 joints; known layouts: 20 .*25"):
-        layout_for_num_joints(17)
 
 
 def test_augmentation_keeps_absent_bodies_zero_and_bounds_the_change():

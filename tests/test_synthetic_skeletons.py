@@ -8,21 +8,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from datamodules.formats.ntu_skeleton import NTUSkeletonFile, load_ntu_clip, parse_ntu_name, read_ntu_skeleton
+from datamodules.body_selection import load_ntu_clip
+from datamodules.formats.ntu_skeleton import NTUSkeletonFile, parse_ntu_name, read_ntu_skeleton
 from datamodules.formats.nwucla import read_nwucla
 from datamodules.formats.skeleton_benchmarks import read_missing_skeletons, split_samples
 from datamodules.formats.skeleton_clip import SkeletonClip
-from datamodules.synthetic.kinematic_body import BODY_PARTS, END_JOINTS, NTU_JOINT_PARTS
-from datamodules.synthetic.skeletons import (
+from datamodules.synthetic.kinematic_body import BODY_PARTS, NTU_JOINT_PARTS
+from datamodules.synthetic.ntu import (
     NTU_SYNTHETIC_ACTIONS,
-    NWUCLA_SYNTHETIC_ACTIONS,
     SyntheticNTUConfig,
-    SyntheticNWUCLAConfig,
     plan_synthetic_ntu,
-    plan_synthetic_nwucla,
     write_synthetic_ntu,
+)
+from datamodules.synthetic.nwucla import (
+    NWUCLA_SYNTHETIC_ACTIONS,
+    SyntheticNWUCLAConfig,
+    plan_synthetic_nwucla,
     write_synthetic_nwucla,
 )
+from lvlm_var.skeleton_layout import KINECT_V2_LAYOUT
 
 # Two NTU-60 X-Sub training subjects (1, 2) and two test subjects (3, 6); every default action.
 NTU_CONFIG = SyntheticNTUConfig(
@@ -144,9 +148,9 @@ def test_the_other_joint_values_are_consistent(ntu_read) -> None:
     np.testing.assert_allclose(values[..., 4], 212.0 - 365.5 * y / z, atol=1e-3)
     np.testing.assert_allclose(values[..., 6], 540.0 - 1063.0 * y / z, atol=1e-3)
     norms = np.linalg.norm(values[..., 7:11], axis=-1)
-    inner = [j for j in range(25) if j not in END_JOINTS]
+    inner = [j for j in range(25) if j not in KINECT_V2_LAYOUT.end_joints]
     np.testing.assert_allclose(norms[:, inner], 1.0, atol=1e-5)
-    assert not values[:, list(END_JOINTS), 7:11].any()
+    assert not values[:, list(KINECT_V2_LAYOUT.end_joints), 7:11].any()
     assert set(np.unique(values[..., 11])) <= {1.0, 2.0}
     assert (z > 1.0).all() and all(b.body_id > 2**56 for b in skeleton.bodies)
 

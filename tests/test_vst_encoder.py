@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lvlm_var.vst import KINECT_V1_LAYOUT, NTU_LAYOUT, VSTConfig, VSTEncoder, joint_layout, spatial_adjacency
+from lvlm_var.skeleton_layout import CLIP_LAYOUTS
+from lvlm_var.vst import VSTConfig, VSTEncoder, spatial_adjacency
 
 
 @pytest.mark.parametrize("num_joints", [25, 20])
@@ -34,10 +35,8 @@ def test_absent_body_does_not_change_the_features() -> None:
     torch.testing.assert_close(encoder(padded), encoder(one))
 
 
-def test_layouts_are_trees_chosen_by_joint_count() -> None:
-    assert joint_layout(25) is NTU_LAYOUT and joint_layout(20) is KINECT_V1_LAYOUT
-    for layout in (NTU_LAYOUT, KINECT_V1_LAYOUT):
-        assert len(layout.bones) == layout.num_joints - 1
+def test_spatial_adjacency_has_self_and_column_normalised_neighbour_subsets() -> None:
+    for layout in CLIP_LAYOUTS:
         adjacency = spatial_adjacency(layout)
         assert adjacency.shape == (3, layout.num_joints, layout.num_joints)
         torch.testing.assert_close(adjacency[0], torch.eye(layout.num_joints))
@@ -45,12 +44,9 @@ def test_layouts_are_trees_chosen_by_joint_count() -> None:
         torch.testing.assert_close(
             adjacency[1].sum(dim=0)[nonzero_columns], torch.ones(int(nonzero_columns.sum()))
         )
-    assert NTU_LAYOUT.parents[NTU_LAYOUT.index("right_hand_tip")] == NTU_LAYOUT.index("right_hand")
 
 
 def test_unknown_joint_count_is_refused_with_the_known_layouts() -> None:
-    with pytest.raises(ValueError, match=r"no skeleton layout with 18 joints; known layouts: 20 .*25"):
-        joint_layout(18)
     with pytest.raises(ValueError, match=r"num_joints must be one of \(25, 20\).*got 17"):
         VSTConfig(num_joints=17)
 

@@ -21,7 +21,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from lvlm_var.batches import SkeletonBatch
-from lvlm_var.vst.graph import NTU_LAYOUT
+from lvlm_var.skeleton_layout import KINECT_V2_LAYOUT
 
 __all__ = ["CLASS_NAMES", "synthetic_clips", "synthetic_batches", "standing_pose"]
 
@@ -51,11 +51,11 @@ for _joint, (_x, _y, _z) in list(_POSE.items()):
 
 def standing_pose() -> Tensor:
     """``(V=25, 3)`` the neutral standing pose."""
-    return torch.tensor([_POSE[name] for name in NTU_LAYOUT.joint_names])
+    return torch.tensor([_POSE[name] for name in KINECT_V2_LAYOUT.joint_names])
 
 
 def _indices(*names: str) -> list[int]:
-    return [NTU_LAYOUT.index(name) for name in names]
+    return [KINECT_V2_LAYOUT.index(name) for name in names]
 
 
 def _rotate(points: Tensor, pivot: Tensor, axis: int, angle: Tensor) -> Tensor:
@@ -74,7 +74,7 @@ _LEFT_FOREARM = _indices("left_wrist", "left_hand", "left_hand_tip", "left_thumb
 _RIGHT_LEG = _indices("right_knee", "right_ankle", "right_foot")
 _UPPER_BODY = [
     i
-    for i, name in enumerate(NTU_LAYOUT.joint_names)
+    for i, name in enumerate(KINECT_V2_LAYOUT.joint_names)
     if not any(part in name for part in ("knee", "ankle", "foot"))
 ]
 _KNEES = _indices("left_knee", "right_knee")
@@ -91,14 +91,14 @@ def _clip(label: int, frames: int, generator: Tensor) -> Tensor:
     amplitude = uniform(0.75, 1.25)
     joints = standing_pose().repeat(frames, 1, 1) * uniform(0.9, 1.1)
     if label == 0:
-        shoulder = joints[:, NTU_LAYOUT.index("right_shoulder")]
+        shoulder = joints[:, KINECT_V2_LAYOUT.index("right_shoulder")]
         joints[:, _RIGHT_ARM] = _rotate(joints[:, _RIGHT_ARM], shoulder, 2, progress * 2.4 * amplitude)
     elif label == 1:
-        elbow = joints[:, NTU_LAYOUT.index("left_elbow")]
+        elbow = joints[:, KINECT_V2_LAYOUT.index("left_elbow")]
         wave = progress * (2.6 + 0.5 * amplitude * torch.sin(2 * math.pi * t / uniform(8.0, 12.0)))
         joints[:, _LEFT_FOREARM] = _rotate(joints[:, _LEFT_FOREARM], elbow, 2, -wave)
     elif label == 2:
-        hip = joints[:, NTU_LAYOUT.index("right_hip")]
+        hip = joints[:, KINECT_V2_LAYOUT.index("right_hip")]
         swing = torch.sin(math.pi * progress) * 1.0 * amplitude
         joints[:, _RIGHT_LEG] = _rotate(joints[:, _RIGHT_LEG], hip, 0, swing)
     else:
@@ -113,7 +113,7 @@ def synthetic_clips(num_clips: int, frames: int = 32, seed: int = 0) -> Skeleton
     """``num_clips`` clips, classes cycling 0..3, as one batch ``skeleton (N, 3, T, 25, 2)``."""
     generator = torch.Generator().manual_seed(seed)
     labels = torch.arange(num_clips) % len(CLASS_NAMES)
-    skeleton = torch.zeros(num_clips, 3, frames, NTU_LAYOUT.num_joints, 2)
+    skeleton = torch.zeros(num_clips, 3, frames, KINECT_V2_LAYOUT.num_joints, 2)
     for n, label in enumerate(labels.tolist()):
         skeleton[n, :, :, :, 0] = _clip(label, frames, generator).permute(2, 0, 1)
     return SkeletonBatch(

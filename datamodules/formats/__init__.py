@@ -23,10 +23,8 @@ from .errors import (
     UnsafePickleError,
 )
 from .ntu_skeleton import (
-    BodySelectionConfig,
     NTUSampleName,
     NTUSkeletonFile,
-    load_ntu_clip,
     parse_ntu_name,
     read_ntu_skeleton,
     write_ntu_skeleton,
@@ -45,8 +43,7 @@ __all__ = [
     "DataFormatError", "SkeletonFormatError", "NWUCLAFormatError", "PysklFormatError",
     "ActionGenomeFormatError", "CharadesFormatError", "BoxFeatureFormatError", "CAD120FormatError",
     "UnsafePickleError",
-    "BodySelectionConfig", "NTUSampleName", "NTUSkeletonFile", "load_ntu_clip", "parse_ntu_name",
-    "read_ntu_skeleton", "write_ntu_skeleton",
+    "NTUSampleName", "NTUSkeletonFile", "parse_ntu_name", "read_ntu_skeleton", "write_ntu_skeleton",
     "parse_nwucla_name", "read_nwucla", "write_nwucla",
     "PysklAnnotations", "read_pyskl", "write_pyskl",
     "load_untrusted_pickle", "get_skeleton_benchmark", "read_missing_skeletons", "SkeletonClip",

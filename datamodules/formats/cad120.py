@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lvlm_var.skeleton_layout import CAD120_LAYOUT
+
 from .class_names import AG_OBJECT_CLASSES
 from .errors import CAD120FormatError
 
@@ -86,23 +88,8 @@ __all__ = [
     "write_cad120_relations",
 ]
 
-CAD120_JOINTS: tuple[str, ...] = (
-    "HEAD",
-    "NECK",
-    "TORSO",
-    "LEFT_SHOULDER",
-    "LEFT_ELBOW",
-    "RIGHT_SHOULDER",
-    "RIGHT_ELBOW",
-    "LEFT_HIP",
-    "LEFT_KNEE",
-    "RIGHT_HIP",
-    "RIGHT_KNEE",
-    "LEFT_HAND",
-    "RIGHT_HAND",
-    "LEFT_FOOT",
-    "RIGHT_FOOT",
-)
+# The file order of the joints, spelled as in the CAD-120 readme (HEAD ... RIGHT_FOOT).
+CAD120_JOINTS: tuple[str, ...] = tuple(name.upper() for name in CAD120_LAYOUT.joint_names)
 CAD120_ORIENTED_JOINTS = 11  # the first 11 joints carry an orientation, the last 4 only a position
 _ORIENTED_WIDTH = 9 + 1 + 3 + 1
 _POSITION_WIDTH = 3 + 1

@@ -3,8 +3,9 @@
 
     {"file_name": "a01_s01_e00_v01", "skeletons": [[[x, y, z] x 20 joints] x T frames]}
 
-Kinect v1, 20 joints in SDK order (:data:`NWUCLA_JOINT_NAMES`), one body, 10 actions with the
-non-contiguous ids 1-6, 8, 9, 11, 12 mapped to labels 0-9 in sorted order, 10 subjects, 3 views.
+Kinect v1, 20 joints in SDK order (:data:`~lvlm_var.skeleton_layout.KINECT_V1_LAYOUT`), one body,
+10 actions (:data:`~datamodules.formats.class_names.NWUCLA_ACTIONS`) with the non-contiguous ids 1-6, 8,
+9, 11, 12 mapped to labels 0-9 in sorted order, 10 subjects, 3 views.
 """
 
 from __future__ import annotations
@@ -16,54 +17,21 @@ from pathlib import Path
 
 import numpy as np
 
+from lvlm_var.skeleton_layout import KINECT_V1_LAYOUT
+
+from .class_names import NWUCLA_ACTIONS
 from .errors import NWUCLAFormatError
 from .skeleton_clip import SkeletonClip
 
 __all__ = [
     "NWUCLA_NUM_JOINTS",
-    "NWUCLA_JOINT_NAMES",
-    "NWUCLA_ACTIONS",
     "NWUCLASampleName",
     "parse_nwucla_name",
     "read_nwucla",
     "write_nwucla",
 ]
 
-NWUCLA_JOINT_NAMES = (
-    "hip centre",
-    "spine",
-    "shoulder centre",
-    "head",
-    "left shoulder",
-    "left elbow",
-    "left wrist",
-    "left hand",
-    "right shoulder",
-    "right elbow",
-    "right wrist",
-    "right hand",
-    "left hip",
-    "left knee",
-    "left ankle",
-    "left foot",
-    "right hip",
-    "right knee",
-    "right ankle",
-    "right foot",
-)
-NWUCLA_NUM_JOINTS = len(NWUCLA_JOINT_NAMES)
-NWUCLA_ACTIONS = {
-    1: "pick up with one hand",
-    2: "pick up with two hands",
-    3: "drop trash",
-    4: "walk around",
-    5: "sit down",
-    6: "stand up",
-    8: "donning",
-    9: "doffing",
-    11: "throw",
-    12: "carry",
-}
+NWUCLA_NUM_JOINTS = KINECT_V1_LAYOUT.num_joints
 _LABEL_OF_ACTION = {action: label for label, action in enumerate(sorted(NWUCLA_ACTIONS))}
 _NAME_PATTERN = re.compile(r"a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})")
 _NUM_SUBJECTS = 10

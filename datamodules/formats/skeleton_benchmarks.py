@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .class_names import NTU_ACTION_NAMES, NWUCLA_ACTION_NAMES
 from .errors import SkeletonFormatError
 from .ntu_skeleton import NTUSampleName, parse_ntu_name
 from .nwucla import NWUCLASampleName, parse_nwucla_name
@@ -97,6 +98,12 @@ class SkeletonBenchmark:
     num_classes: int
     protocol: Literal["subject", "camera", "setup", "view"]
     train_ids: frozenset[int]
+
+    @property
+    def class_names(self) -> list[str]:
+        """The class names in label order (60 or 120 NTU names, or the 10 NW-UCLA names)."""
+        names = NWUCLA_ACTION_NAMES if self.dataset == "nwucla" else NTU_ACTION_NAMES
+        return list(names[: self.num_classes])
 
     def parse(self, sample: Sample) -> NTUSampleName | NWUCLASampleName:
         """The sample's ids, from a clip's name, a name or a file path."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .cad120 import write_synthetic_cad120
+from .ntu import write_synthetic_ntu
+from .nwucla import write_synthetic_nwucla
 from .scene_graphs import write_synthetic_scene_graphs
-from .skeletons import write_synthetic_ntu, write_synthetic_nwucla
 
 __all__ = [
     "generate_all",

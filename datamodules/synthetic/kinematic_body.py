@@ -1,4 +1,5 @@
-"""A small kinematic human body in the NTU RGB+D (Kinect v2) 25-joint layout.
+"""A small kinematic human body in the NTU RGB+D (Kinect v2) 25-joint layout
+(:data:`~lvlm_var.skeleton_layout.KINECT_V2_LAYOUT`).
 
 A pose is a set of named angle / offset tracks over time (:data:`REST_POSE` lists them); the
 forward kinematics turns them, with a performer's bone lengths, into joint positions in a body
@@ -16,80 +17,41 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lvlm_var.skeleton_layout import KINECT_V1_LAYOUT, KINECT_V2_LAYOUT
+
 __all__ = [
-    "NTU_JOINT_NAMES",
     "BODY_PARTS",
+    "BOTH_ARMS",
+    "BOTH_LEGS",
     "NTU_JOINT_PARTS",
     "NWUCLA_FROM_NTU",
-    "END_JOINTS",
-    "NTU_PARENTS",
     "BodyShape",
     "REST_POSE",
     "forward_kinematics",
 ]
 
-NTU_JOINT_NAMES = (
-    "base of spine",
-    "middle of spine",
-    "neck",
-    "head",
-    "left shoulder",
-    "left elbow",
-    "left wrist",
-    "left hand",
-    "right shoulder",
-    "right elbow",
-    "right wrist",
-    "right hand",
-    "left hip",
-    "left knee",
-    "left ankle",
-    "left foot",
-    "right hip",
-    "right knee",
-    "right ankle",
-    "right foot",
-    "spine",
-    "left hand tip",
-    "left thumb",
-    "right hand tip",
-    "right thumb",
-)
 BODY_PARTS = ("head", "torso", "left_arm", "right_arm", "left_leg", "right_leg")
-NTU_JOINT_PARTS = (
-    "torso",
-    "torso",
-    "head",
-    "head",
-    "left_arm",
-    "left_arm",
-    "left_arm",
-    "left_arm",
-    "right_arm",
-    "right_arm",
-    "right_arm",
-    "right_arm",
-    "left_leg",
-    "left_leg",
-    "left_leg",
-    "left_leg",
-    "right_leg",
-    "right_leg",
-    "right_leg",
-    "right_leg",
-    "torso",
-    "left_arm",
-    "left_arm",
-    "right_arm",
-    "right_arm",
-)
-# NW-UCLA (Kinect v1, 20 joints) as 0-based NTU joint indices: hip centre = base of spine,
-# spine = middle of spine, shoulder centre = spine (21), then head, arms and legs in NTU order.
-NWUCLA_FROM_NTU = (0, 1, 20, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
-# 0-based parent of every NTU joint (the base of spine is the root); Kinect reports a zero
-# orientation for the end joints.
-NTU_PARENTS = (0, 0, 20, 2, 20, 4, 5, 6, 20, 8, 9, 10, 0, 12, 13, 14, 0, 16, 17, 18, 1, 7, 7, 11, 11)
-END_JOINTS = (3, 15, 19, 21, 22, 23, 24)
+BOTH_ARMS = ("left_arm", "right_arm")
+BOTH_LEGS = ("left_leg", "right_leg")
+_LIMB_OF = {joint: "arm" for joint in ("shoulder", "elbow", "wrist", "hand", "hand_tip", "thumb")} | {
+    joint: "leg" for joint in ("hip", "knee", "ankle", "foot")
+}
+
+
+def _body_part(joint: str) -> str:
+    if joint in ("neck", "head"):
+        return "head"
+    if joint.startswith("spine_"):
+        return "torso"
+    side, _, rest = joint.partition("_")
+    return f"{side}_{_LIMB_OF[rest]}"
+
+
+# The body part (of BODY_PARTS) of every NTU joint, in NTU joint order.
+NTU_JOINT_PARTS = tuple(map(_body_part, KINECT_V2_LAYOUT.joint_names))
+# NW-UCLA (Kinect v1, 20 joints) as 0-based NTU joint indices: the joints both layouts share by name.
+NWUCLA_FROM_NTU = tuple(map(KINECT_V2_LAYOUT.index, KINECT_V1_LAYOUT.joint_names))
+_JOINT = {name: index for index, name in enumerate(KINECT_V2_LAYOUT.joint_names)}
 
 REST_POSE: dict[str, float] = {
     "lean": 0.0,
@@ -190,20 +152,21 @@ def forward_kinematics(shape: BodyShape, pose: dict[str, np.ndarray]) -> np.ndar
         ``(T, 25, 3)`` float64 positions in NTU joint order, lowest joint on the floor (plus ``lift``).
     """
     num_frames = pose["lean"].shape[0]
-    joints = np.zeros((num_frames, 25, 3))
+    joints = np.zeros((num_frames, KINECT_V2_LAYOUT.num_joints, 3))
+    spine_mid, spine_shoulder, neck, head = map(_JOINT.get, ("spine_mid", "spine_shoulder", "neck", "head"))
     torso = _rot_y(pose["twist"]) @ _rot_x(pose["lean"])
     up = _apply(torso, np.array([0.0, 1.0, 0.0]))
-    joints[:, 1] = up * shape.lower_spine
-    joints[:, 20] = joints[:, 1] + up * shape.upper_spine
-    joints[:, 2] = joints[:, 20] + up * shape.neck
+    joints[:, spine_mid] = up * shape.lower_spine
+    joints[:, spine_shoulder] = joints[:, spine_mid] + up * shape.upper_spine
+    joints[:, neck] = joints[:, spine_shoulder] + up * shape.neck
     head_up = _apply(torso @ _rot_x(pose["head_pitch"]), np.array([0.0, 1.0, 0.02]))
-    joints[:, 3] = joints[:, 2] + head_up * shape.head
+    joints[:, head] = joints[:, neck] + head_up * shape.head
     forward = _apply(torso, np.array([0.0, 0.0, 1.0]))
-    for side, prefix, (shoulder, elbow, wrist, hand, tip, thumb) in (
-        (-1.0, "l", (4, 5, 6, 7, 21, 22)),
-        (1.0, "r", (8, 9, 10, 11, 23, 24)),
-    ):
-        joints[:, shoulder] = joints[:, 20] + _apply(
+    for side, prefix, name in ((-1.0, "l", "left"), (1.0, "r", "right")):
+        shoulder, elbow, wrist, hand, tip, thumb = (
+            _JOINT[f"{name}_{j}"] for j in ("shoulder", "elbow", "wrist", "hand", "hand_tip", "thumb")
+        )
+        joints[:, shoulder] = joints[:, spine_shoulder] + _apply(
             torso, np.array([side * shape.shoulder_width, -0.04, 0.0])
         )
         upper = _apply(torso, _direction(pose[f"{prefix}_upper_flex"], pose[f"{prefix}_upper_abd"], side))
@@ -213,10 +176,8 @@ def forward_kinematics(shape: BodyShape, pose: dict[str, np.ndarray]) -> np.ndar
         joints[:, hand] = joints[:, wrist] + fore * shape.hand
         joints[:, tip] = joints[:, hand] + fore * shape.hand_tip
         joints[:, thumb] = joints[:, hand] + fore * (0.4 * shape.hand_tip) + forward * 0.035
-    for side, prefix, (hip, knee, ankle, foot) in (
-        (-1.0, "l", (12, 13, 14, 15)),
-        (1.0, "r", (16, 17, 18, 19)),
-    ):
+    for side, prefix, name in ((-1.0, "l", "left"), (1.0, "r", "right")):
+        hip, knee, ankle, foot = (_JOINT[f"{name}_{j}"] for j in ("hip", "knee", "ankle", "foot"))
         joints[:, hip] = np.array([side * shape.hip_width, -0.06, 0.0])
         thigh = _direction(pose[f"{prefix}_thigh_flex"], pose[f"{prefix}_thigh_abd"], side)
         shin = _direction(pose[f"{prefix}_shin_flex"], np.zeros(num_frames), side)

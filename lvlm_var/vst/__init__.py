@@ -3,7 +3,7 @@
 from .config import VSTConfig
 from .decoder import DecodedMotion, VSTDecoder
 from .encoder import VSTEncoder
-from .graph import KINECT_V1_LAYOUT, NTU_LAYOUT, JointLayout, joint_layout, spatial_adjacency
+from .graph import spatial_adjacency
 from .head import TokenClassifierHead
 from .module import VSTModule, VSTOutput
 from .naming import describe_pose_motion, name_codes
@@ -25,10 +25,6 @@ __all__ = [
     "TokenClassifierHead",
     "BagOfCodesProbe",
     "code_histogram",
-    "JointLayout",
-    "NTU_LAYOUT",
-    "KINECT_V1_LAYOUT",
-    "joint_layout",
     "spatial_adjacency",
     "describe_pose_motion",
     "name_codes",

@@ -17,9 +17,11 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from ..skeleton_layout import CLIP_LAYOUTS
+
 __all__ = ["VSTConfig"]
 
-_KNOWN_NUM_JOINTS = (25, 20)
+_KNOWN_NUM_JOINTS = tuple(layout.num_joints for layout in CLIP_LAYOUTS)
 
 
 @dataclass
@@ -132,8 +134,9 @@ class VSTConfig:
                 raise ValueError(f"VSTConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.num_joints not in _KNOWN_NUM_JOINTS:
             raise ValueError(
-                f"VSTConfig.num_joints must be one of {_KNOWN_NUM_JOINTS} (25: Kinect v2 / NTU RGB+D, "
-                f"20: Kinect v1 / NW-UCLA), got {self.num_joints}"
+                f"VSTConfig.num_joints must be one of {_KNOWN_NUM_JOINTS} ("
+                + ", ".join(f"{layout.num_joints}: {layout.name}" for layout in CLIP_LAYOUTS)
+                + f"), got {self.num_joints}"
             )
         if not self.channels:
             raise ValueError("VSTConfig.channels must name at least one encoder block")

@@ -23,8 +23,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ..skeleton_layout import layout_for_num_joints
 from .config import VSTConfig
-from .graph import COORDINATES, joint_layout, spatial_adjacency
+from .graph import COORDINATES, spatial_adjacency
 
 __all__ = ["VSTEncoder", "TopologyRefinedGraphConv", "MultiScaleTemporalConv", "EncoderBlock"]
 
@@ -178,7 +179,7 @@ class VSTEncoder(nn.Module):
     def __init__(self, config: VSTConfig) -> None:
         super().__init__()
         self.config = config
-        layout = joint_layout(config.num_joints)
+        layout = layout_for_num_joints(config.num_joints)
         self.register_buffer("parents", torch.tensor(layout.parents), persistent=False)
         adjacency = spatial_adjacency(layout)
         stream_channels = 3 * COORDINATES

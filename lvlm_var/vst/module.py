@@ -34,6 +34,7 @@ from torch import Tensor
 from torchmetrics.classification import MulticlassAccuracy
 
 from ..batches import SkeletonBatch
+from ..distributed import distributed_world
 from .config import VSTConfig
 from .decoder import DecodedMotion, VSTDecoder
 from .encoder import VSTEncoder
@@ -42,7 +43,7 @@ from .head import TokenClassifierHead
 from .naming import name_codes
 from .narrative import ActionNarrative, merge_token_runs
 from .probe import BagOfCodesProbe
-from .quantizer import VSTQuantizer, codebook_usage, distributed_world
+from .quantizer import VSTQuantizer, codebook_usage
 
 __all__ = ["VSTModule", "VSTOutput"]
 

@@ -38,9 +38,9 @@ import math
 import torch
 from torch import Tensor
 
+from ..skeleton_layout import SkeletonLayout, layout_for_num_joints
 from .config import VSTConfig
 from .decoder import VSTDecoder
-from .graph import JointLayout, joint_layout
 from .quantizer import VSTQuantizer
 
 __all__ = ["describe_pose_motion", "name_codes"]
@@ -92,7 +92,7 @@ def _direction(velocity: Tensor) -> str:
     return "sideways"
 
 
-def _part_velocities(velocity: Tensor, layout: JointLayout) -> dict[str, Tensor]:
+def _part_velocities(velocity: Tensor, layout: SkeletonLayout) -> dict[str, Tensor]:
     names = set(layout.joint_names)
     result = {}
     for part, (joints, anchor) in _PARTS.items():
@@ -113,7 +113,7 @@ def _angle_degrees(a: Tensor, b: Tensor) -> float:
     return math.degrees(math.acos(float(cosine.clamp(-1.0, 1.0))))
 
 
-def _postures(pose: Tensor, layout: JointLayout) -> list[str]:
+def _postures(pose: Tensor, layout: SkeletonLayout) -> list[str]:
     joint = {name: pose[i] for i, name in enumerate(layout.joint_names)}
     postures = []
     thigh = [(joint[f"{s}_hip"] - joint[f"{s}_knee"]).norm() for s in ("left", "right")]
@@ -157,7 +157,7 @@ def _side_and_kind(part: str) -> tuple[str | None, str]:
     return (side, kind) if side in ("left", "right") else (None, part)
 
 
-def describe_pose_motion(pose: Tensor, velocity: Tensor, layout: JointLayout, config: VSTConfig) -> str:
+def describe_pose_motion(pose: Tensor, velocity: Tensor, layout: SkeletonLayout, config: VSTConfig) -> str:
     """Name one body's posture and motion.
 
     Args:
@@ -170,7 +170,7 @@ def describe_pose_motion(pose: Tensor, velocity: Tensor, layout: JointLayout, co
         A short lower-case phrase, e.g. ``"right hand rises fast"`` or ``"sits still, arms raised"``.
     """
     pose, velocity = pose.double(), velocity.double()
-    torso = float((pose[layout.index("spine_shoulder")] - pose[layout.root]).norm())
+    torso = float((pose[layout.spine_top] - pose[layout.root]).norm())
     scale = torso if torso > _EPS else 1.0
     parts = _part_velocities(velocity, layout)
     speeds = {part: float(v.norm()) / scale for part, v in parts.items()}
@@ -226,7 +226,7 @@ def name_codes(quantizer: VSTQuantizer, decoder: VSTDecoder, config: VSTConfig) 
     Returns:
         ``K`` names, indexed by code.
     """
-    layout = joint_layout(config.num_joints)
+    layout = layout_for_num_joints(config.num_joints)
     codes = torch.arange(config.codebook_size, device=quantizer.codebook.device)
     clips = quantizer.lookup(codes[:, None].expand(-1, config.num_steps))
     decoded = decoder(clips)

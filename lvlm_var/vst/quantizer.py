@@ -19,23 +19,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from vector_quantize_pytorch import VectorQuantize
 
 from .config import VSTConfig
 
-__all__ = ["VSTQuantizer", "QuantizerOutput", "CodebookUsage", "codebook_usage", "distributed_world"]
-
-
-def distributed_world() -> bool:
-    """True inside an initialised process group of more than one process."""
-    return (
-        torch.distributed.is_available()
-        and torch.distributed.is_initialized()
-        and torch.distributed.get_world_size() > 1
-    )
+__all__ = ["VSTQuantizer", "QuantizerOutput", "CodebookUsage", "codebook_usage"]
 
 
 class QuantizerOutput(NamedTuple):

@@ -1,4 +1,8 @@
-"""``lvlm-var inspect PATH``: say what a data file holds, through the same readers training uses."""
+"""``lvlm-var inspect PATH``: say what a data file holds, through the same readers training uses.
+
+It lives beside the data modules, not in ``formats/``, because an NTU file is described as the clip
+training sees: after the body selection (:mod:`datamodules.body_selection`).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .action_genome import OBJECT_BBOX_FILE, PERSON_BBOX_FILE, read_action_genome
-from .box_features import read_box_features
-from .charades import read_charades_classes, read_charades_csv
-from .errors import DataFormatError
-from .ntu_skeleton import load_ntu_clip, parse_ntu_name, read_ntu_skeleton
-from .nwucla import read_nwucla
-from .pyskl import read_pyskl
-from .skeleton_clip import SkeletonClip
+from .body_selection import load_ntu_clip
+from .formats.action_genome import OBJECT_BBOX_FILE, PERSON_BBOX_FILE, read_action_genome
+from .formats.box_features import read_box_features
+from .formats.charades import read_charades_classes, read_charades_csv
+from .formats.errors import DataFormatError
+from .formats.ntu_skeleton import parse_ntu_name, read_ntu_skeleton
+from .formats.nwucla import read_nwucla
+from .formats.pyskl import read_pyskl
+from .formats.skeleton_clip import SkeletonClip
 
 __all__ = ["describe_file"]
 

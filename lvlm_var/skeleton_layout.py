@@ -114,6 +114,26 @@ def _layout(name: str, joints: list[tuple[str, str]], root: str, spine_top: str)
     return SkeletonLayout(name, names, parents, names.index(root), names.index(spine_top))
 
 
+# Arms and legs, the same joints and bones in Kinect v1 and v2 (indices 4-19 of both).
+_KINECT_LIMBS = [
+    ("left_shoulder", "spine_shoulder"),
+    ("left_elbow", "left_shoulder"),
+    ("left_wrist", "left_elbow"),
+    ("left_hand", "left_wrist"),
+    ("right_shoulder", "spine_shoulder"),
+    ("right_elbow", "right_shoulder"),
+    ("right_wrist", "right_elbow"),
+    ("right_hand", "right_wrist"),
+    ("left_hip", "spine_base"),
+    ("left_knee", "left_hip"),
+    ("left_ankle", "left_knee"),
+    ("left_foot", "left_ankle"),
+    ("right_hip", "spine_base"),
+    ("right_knee", "right_hip"),
+    ("right_ankle", "right_knee"),
+    ("right_foot", "right_ankle"),
+]
+
 # Kinect v2, in NTU's joint order (1-based in the dataset's documentation: 1 spine base, 21 spine shoulder,
 # 5 left shoulder, 9 right shoulder). Hand tips and thumbs hang from the hand (ST-GCN's edge list hangs
 # the tip from the thumb, which is not anatomical).
@@ -124,22 +144,7 @@ KINECT_V2_LAYOUT = _layout(
         ("spine_mid", "spine_base"),
         ("neck", "spine_shoulder"),
         ("head", "neck"),
-        ("left_shoulder", "spine_shoulder"),
-        ("left_elbow", "left_shoulder"),
-        ("left_wrist", "left_elbow"),
-        ("left_hand", "left_wrist"),
-        ("right_shoulder", "spine_shoulder"),
-        ("right_elbow", "right_shoulder"),
-        ("right_wrist", "right_elbow"),
-        ("right_hand", "right_wrist"),
-        ("left_hip", "spine_base"),
-        ("left_knee", "left_hip"),
-        ("left_ankle", "left_knee"),
-        ("left_foot", "left_ankle"),
-        ("right_hip", "spine_base"),
-        ("right_knee", "right_hip"),
-        ("right_ankle", "right_knee"),
-        ("right_foot", "right_ankle"),
+        *_KINECT_LIMBS,
         ("spine_shoulder", "spine_mid"),
         ("left_hand_tip", "left_hand"),
         ("left_thumb", "left_hand"),
@@ -151,7 +156,7 @@ KINECT_V2_LAYOUT = _layout(
 )
 
 # Kinect v1 (NW-UCLA) in SDK order: hip centre, spine, shoulder centre, head, then arms and legs as in
-# Kinect v2 (1-based: 1 hip centre, 3 shoulder centre, 5 left shoulder, 9 right shoulder).
+# Kinect v2 (1-based: 1 hip centre, 3 shoulder centre, 5 left shoulder, 9 right shoulder); no neck.
 KINECT_V1_LAYOUT = _layout(
     "kinect-v1 (NW-UCLA)",
     [
@@ -159,22 +164,7 @@ KINECT_V1_LAYOUT = _layout(
         ("spine_mid", "spine_base"),
         ("spine_shoulder", "spine_mid"),
         ("head", "spine_shoulder"),
-        ("left_shoulder", "spine_shoulder"),
-        ("left_elbow", "left_shoulder"),
-        ("left_wrist", "left_elbow"),
-        ("left_hand", "left_wrist"),
-        ("right_shoulder", "spine_shoulder"),
-        ("right_elbow", "right_shoulder"),
-        ("right_wrist", "right_elbow"),
-        ("right_hand", "right_wrist"),
-        ("left_hip", "spine_base"),
-        ("left_knee", "left_hip"),
-        ("left_ankle", "left_knee"),
-        ("left_foot", "left_ankle"),
-        ("right_hip", "spine_base"),
-        ("right_knee", "right_hip"),
-        ("right_ankle", "right_knee"),
-        ("right_foot", "right_ankle"),
+        *_KINECT_LIMBS,
     ],
     root="spine_base",
     spine_top="spine_shoulder",

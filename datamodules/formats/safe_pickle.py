@@ -83,18 +83,25 @@ class _DtypeBuilder:
             raise _Refused(f"dtype {typestr!r} is not a numpy type string") from exc
         _check_dtype(dtype)
         self.dtype = dtype
+        self.built: np.dtype | None = None
 
     def build(self, state: object) -> np.dtype:
         """The dtype, after checking that ``state`` describes exactly it (byte order aside)."""
         if not isinstance(state, tuple) or len(state) != 8 or state[0] != 3:
-            raise _Refused(f"dtype {self.dtype} has a state that is not (3, order, None x3, size, align, flags)")
+            raise _Refused(
+                f"dtype {self.dtype} has a state that is not (3, order, None x3, size, align, flags)"
+            )
         _, order, subarray, names, fields, elsize, alignment, flags = state
         if not isinstance(order, str) or order not in _BYTE_ORDERS:
             raise _Refused(f"dtype {self.dtype} has byte order {order!r}")
         if subarray is not None or names is not None or fields is not None:
             raise _Refused(f"dtype {self.dtype} declares fields or a subarray; only plain dtypes are allowed")
         dtype = self.dtype.newbyteorder(order) if order != "|" else self.dtype
-        if elsize not in (-1, dtype.itemsize) or alignment not in (-1, dtype.alignment) or flags != dtype.flags:
+        if (
+            elsize not in (-1, dtype.itemsize)
+            or alignment not in (-1, dtype.alignment)
+            or flags != dtype.flags
+        ):
             raise _Refused(
                 f"dtype {dtype} has the state size {elsize!r}, alignment {alignment!r}, flags {flags!r}; "
                 f"expected {dtype.itemsize}, {dtype.alignment}, {dtype.flags}"
@@ -109,6 +116,7 @@ class _ArrayBuilder:
 
     def __init__(self, budget: _Budget) -> None:
         self.budget = budget
+        self.built: np.ndarray | None = None
 
     def build(self, state: object) -> np.ndarray:
         if not isinstance(state, tuple) or len(state) not in (4, 5):
@@ -136,7 +144,9 @@ def _resolve_dtype(dtype: object) -> np.dtype:
     return dtype
 
 
-def _array_from_buffer(data: object, dtype: object, shape: object, order: object, budget: _Budget) -> np.ndarray:
+def _array_from_buffer(
+    data: object, dtype: object, shape: object, order: object, budget: _Budget
+) -> np.ndarray:
     dtype = _resolve_dtype(dtype)
     if not isinstance(shape, tuple) or not all(type(n) is int and n >= 0 for n in shape):
         raise _Refused(f"array shape {shape!r} is not a tuple of non-negative ints")
@@ -148,7 +158,9 @@ def _array_from_buffer(data: object, dtype: object, shape: object, order: object
         raise _Refused(f"array data is a {type(data).__name__}, not bytes")
     expected = math.prod(shape) * dtype.itemsize
     if len(data) != expected:  # memoryview.raw() is 1-D bytes, so len() counts bytes
-        raise _Refused(f"array of shape {shape} and dtype {dtype} needs {expected} bytes, the file gives {len(data)}")
+        raise _Refused(
+            f"array of shape {shape} and dtype {dtype} needs {expected} bytes, the file gives {len(data)}"
+        )
     budget.charge(expected, "array data")
     return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy(order="K")
 
@@ -157,7 +169,9 @@ def _sized(kind: type, what: str) -> Callable[..., Any]:
     """``kind(iterable)`` for an iterable the file already holds, charged by its length."""
 
     def construct(self: _RestrictedUnpickler, values: object = ()) -> Any:
-        if not isinstance(values, _ITERABLE_ARGS + (dict,)) or (kind is dict and not isinstance(values, dict)):
+        if not isinstance(values, _ITERABLE_ARGS + (dict,)) or (
+            kind is dict and not isinstance(values, dict)
+        ):
             raise _Refused(f"{what}() of a {type(values).__name__}")
         self.budget.charge(8 * len(values), what)
         return kind(values)
@@ -203,7 +217,9 @@ def _dtype(self: _RestrictedUnpickler, *args: object) -> _DtypeBuilder:
     return _DtypeBuilder(*args)
 
 
-def _reconstruct(self: _RestrictedUnpickler, subtype: object, shape: object, typecode: object) -> _ArrayBuilder:
+def _reconstruct(
+    self: _RestrictedUnpickler, subtype: object, shape: object, typecode: object
+) -> _ArrayBuilder:
     if subtype is not _NDARRAY or shape != (0,) or typecode not in (b"b", "b"):  # str: Python 2
         raise _Refused("_reconstruct takes (numpy.ndarray, (0,), b'b') only")
     return _ArrayBuilder(self.budget)
@@ -218,7 +234,9 @@ def _scalar(self: _RestrictedUnpickler, dtype: object, data: object = None) -> n
     return np.frombuffer(data, dtype=dtype)[0]
 
 
-def _frombuffer(self: _RestrictedUnpickler, data: object, dtype: object, shape: object, order: object) -> np.ndarray:
+def _frombuffer(
+    self: _RestrictedUnpickler, data: object, dtype: object, shape: object, order: object
+) -> np.ndarray:
     return _array_from_buffer(data, dtype, shape, order, self.budget)
 
 
@@ -240,7 +258,12 @@ _STAND_INS: dict[str, Callable[..., Any]] = {
     "slice": _scalar_of(slice, int, type(None), max_args=3),
     "range": _scalar_of(range, int, max_args=3),
 }
-_NUMPY_STAND_INS = {"dtype": _dtype, "_reconstruct": _reconstruct, "scalar": _scalar, "_frombuffer": _frombuffer}
+_NUMPY_STAND_INS = {
+    "dtype": _dtype,
+    "_reconstruct": _reconstruct,
+    "scalar": _scalar,
+    "_frombuffer": _frombuffer,
+}
 
 
 class _StandIn:
@@ -253,7 +276,9 @@ class _StandIn:
 def _refuse(what: str) -> Callable[..., None]:
     def load(self: _RestrictedUnpickler) -> None:
         if what in ("INST", "OBJ"):  # protocol 0/1 class instances: also what text files start with
-            raise pickle.UnpicklingError(f"the {what} opcode (a protocol 0/1 class instance) is not supported")
+            raise pickle.UnpicklingError(
+                f"the {what} opcode (a protocol 0/1 class instance) is not supported"
+            )
         raise _Refused(f"the {what} opcode is not allowed in dataset pickles")
 
     return load
@@ -289,14 +314,25 @@ class _RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: eve
         builder = self.stack[-1]
         if not isinstance(builder, _DtypeBuilder | _ArrayBuilder):
             raise _Refused(f"BUILD on a {type(builder).__name__}: only numpy arrays and dtypes take a state")
-        built = builder.build(state)
-        self.stack[-1] = built
-        for key, value in self.memo.items():  # the pickler memoizes before BUILD: later GETs must see the result
-            if value is builder:
-                self.memo[key] = built
+        if builder.built is not None:
+            raise _Refused("BUILD twice on one numpy array or dtype")
+        builder.built = self.stack[-1] = builder.build(state)
+
+    def _load_memo(load: Callable[[_RestrictedUnpickler], None]) -> Callable[[_RestrictedUnpickler], None]:
+        """A GET opcode that gives the built array or dtype: the pickler memoizes them before BUILD."""
+
+        def load_get(self: _RestrictedUnpickler) -> None:
+            load(self)
+            value = self.stack[-1]
+            if isinstance(value, _DtypeBuilder | _ArrayBuilder) and value.built is not None:
+                self.stack[-1] = value.built
+
+        return load_get
 
     dispatch[pickle.REDUCE[0]] = load_reduce
     dispatch[pickle.BUILD[0]] = load_build
+    for _opcode in (pickle.GET, pickle.BINGET, pickle.LONG_BINGET):
+        dispatch[_opcode[0]] = _load_memo(pickle._Unpickler.dispatch[_opcode[0]])
     for _opcode, _what in (
         (pickle.NEWOBJ, "NEWOBJ"),
         (pickle.NEWOBJ_EX, "NEWOBJ_EX"),
@@ -311,7 +347,7 @@ class _RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: eve
         (pickle.READONLY_BUFFER, "READONLY_BUFFER"),
     ):
         dispatch[_opcode[0]] = _refuse(_what)
-    del _opcode, _what
+    del _opcode, _what, _load_memo
 
 
 def _check_loaded(root: object) -> None:

@@ -299,7 +299,8 @@ class _RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: eve
         if name in _NUMPY_MODULES.get(module, ()):
             return _NDARRAY if name == "ndarray" else _StandIn(name, _NUMPY_STAND_INS[name])
         raise _Refused(
-            f"refusing to load global '{module}.{name}': only builtins and numpy arrays are allowed in dataset pickles"
+            f"refusing to load global '{module}.{name}': "
+            "only builtins and numpy arrays are allowed in dataset pickles"
         )
 
     def load_reduce(self) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
+from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.data import Dataset
 
 from lvlm_var.skeleton_layout import SkeletonLayout, layout_for_num_joints
@@ -266,10 +267,14 @@ class NTUSkeletonDataModule(StoreDataModule):
 
     def _split_of_samples(self, store: ClipStore) -> np.ndarray:
         spec = self.benchmark
-        names = store.metadata["name"]
-        return np.array(
-            [spec.split_of(name) if spec.contains(name) else "" for name in names.tolist()], dtype=str
-        )
+        names = store.metadata["name"].tolist()
+        outside = [name for name in names if not spec.contains(name)]
+        if outside:  # e.g. NTU-120's A061-A120 under an NTU-60 benchmark: reported, as skipped files are
+            rank_zero_warn(
+                f"left out {len(outside)} of {len(names)} stored samples that are not in {spec.name} "
+                f"(actions 1-{spec.num_classes}), e.g. {', '.join(outside[:3])}"
+            )
+        return np.array([spec.split_of(name) if spec.contains(name) else "" for name in names], dtype=str)
 
     def _build_datasets(self, store: ClipStore, split_indices: dict[str, np.ndarray]) -> dict[str, Dataset]:
         layout = layout_for_num_joints(int(store.manifest["tables"]["frames"]["joints"]["row_shape"][1]))
@@ -328,11 +333,18 @@ def _storable(
 ) -> tuple[np.ndarray, SkeletonClip]:
     """``(T', 2, V, 3)`` float32: the clip without untracked frames, with exactly two body slots."""
     joints = fit_bodies(drop_empty_frames(np.asarray(clip.joints, dtype=np.float32)), NUM_BODIES)
+    where = clip.name if path.stem != clip.name else ""
     if len(joints) == 0:
         raise error(
             path,
-            clip.name if path.stem != clip.name else "",
+            where,
             f"no frame has a tracked body ({clip.num_frames} frames, all empty)"
             + ("" if error is NWUCLAFormatError else _MISSING_LIST_HINT),
         )
+    # the readers refuse NaN / inf; this also keeps coordinates whose view normalisation overflows
+    # float32 out of the store, so no batch ever holds a non-finite value
+    with np.errstate(all="ignore"):
+        normalised = normalize_view(joints, layout_for_num_joints(joints.shape[2]))
+    if not (np.isfinite(joints).all() and np.isfinite(normalised).all()):
+        raise error(path, where, "coordinates are not finite in float32 once view-normalised")
     return joints, clip

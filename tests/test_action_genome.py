@@ -255,6 +255,29 @@ BAD_PICKLES = [
     ),
     (_set_person("bbox_size", (480,)), r"expected bbox_size \(width, height\) > 0, got \(480,\)"),
     (_set_person("bbox_mode", "xywh"), r"expected bbox_mode 'xyxy', got 'xywh'"),
+    # hostile values that numpy or a comparison would turn into an untyped error
+    (_set_person("bbox_mode", np.array(["xyxy", "xywh"])), r"expected bbox_mode 'xyxy', got array"),
+    (
+        _set_person("bbox", [[1, 2, 3, 4], [1, 2]]),
+        r"expected person 'bbox' of shape \(N, 4\), got a non-numeric",
+    ),
+    (
+        _set_person("bbox", np.array([["a", "b", "c", "d"]])),
+        r"expected person 'bbox' .*got a non-numeric value",
+    ),
+    (_set_person("bbox", np.ones((1, 4), np.complex64)), r"expected person 'bbox' .*got a non-numeric value"),
+    (_set_person("bbox", np.ones((1, 4), bool)), r"expected person 'bbox' .*got a non-numeric value"),
+    (
+        _set_object("bbox", (1.0, 2.0, 10**400, 4.0)),
+        r"object 0: expected 'bbox' \(x, y, w, h\), got \(1.0, 2.0, 1000",
+    ),
+    (_set_object("bbox", ("1", "2", "3", "4")), r"object 0: expected 'bbox' \(x, y, w, h\)"),
+    (_set_object("bbox", {"x": 1}), r"object 0: expected 'bbox' \(x, y, w, h\)"),
+    (
+        _set_object("metadata", {"set": np.array(["train", "test"])}),
+        r"expected metadata 'set' 'train' or 'test'",
+    ),
+    (_set_object("class", ["cup"]), r"unknown object class \['cup'\]"),
     (_rename_key, r"person_bbox.pkl key '001YG/000089.png': expected a frame key 'VIDEO.mp4/FRAME.png'"),
     (
         _drop_object_key,
@@ -350,3 +373,20 @@ def _load(path: Path) -> dict:
 def _dump(path: Path, value: object) -> None:
     with path.open("wb") as handle:
         pickle.dump(value, handle, protocol=4)
+
+
+def test_two_people_need_finite_numeric_scores(written: Path) -> None:
+    persons = _load(written / "person_bbox.pkl")
+    key = next(iter(persons))
+    persons[key]["bbox"] = np.array([[1, 2, 3, 4], [5, 6, 7, 8]], np.float32)
+    for scores in (np.array(["a", "b"]), np.array([0.5, np.nan], np.float32), [[0.1], [0.2, 0.3]]):
+        persons[key]["bbox_score"] = scores
+        _dump(written / "person_bbox.pkl", persons)
+        with pytest.raises(ActionGenomeFormatError, match=r"expected finite 'bbox_score' of shape \(2,\)"):
+            read_action_genome(written)
+
+
+def test_class_file_that_is_not_utf8(written: Path) -> None:
+    (written / "object_classes.txt").write_bytes(b"person\n\xff\xfebag")
+    with pytest.raises(ActionGenomeFormatError, match=r"object_classes.txt: not UTF-8 text"):
+        read_action_genome(written)

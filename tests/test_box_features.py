@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -135,7 +136,9 @@ def test_malformed_files_are_named(tmp_path: Path, overrides: dict, message: str
 def test_object_arrays_are_refused_without_unpickling(tmp_path: Path) -> None:
     path = tmp_path / "ABC12.npz"
     _write_raw(path, frames=np.array(["ABC12.mp4/3.png", None, "ABC12.mp4/9.png"], dtype=object))
-    with pytest.raises(BoxFeatureFormatError, match=r"ABC12.npz: not a readable .npz without pickles"):
+    with pytest.raises(
+        BoxFeatureFormatError, match=r"ABC12.npz 'frames': expected a plain numeric or unicode"
+    ):
         read_box_features(path)
 
 
@@ -170,3 +173,103 @@ def test_writer_names_the_file_after_the_video(tmp_path: Path) -> None:
         BoxFeatureFormatError, match=r"OTHER.npz: expected the file of video 'ABC12' to be named ABC12.npz"
     ):
         write_box_features(tmp_path / "OTHER.npz", _features())
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _valid_members() -> dict[str, bytes]:
+    features = _features()
+    return {
+        "frames.npy": _npy(np.array(features.frames)),
+        "object_class.npy": _npy(features.object_class),
+        "person_feature.npy": _npy(features.person_feature),
+        "object_feature.npy": _npy(features.object_feature),
+        "union_feature.npy": _npy(features.union_feature),
+    }
+
+
+def _zip(path: Path, members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> Path:
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _huge_header(shape: tuple[int, ...], descr: object = "<f4") -> bytes:
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: (np.save(p, np.zeros(3)), p.with_suffix(".npz.npy").rename(p)), r"not a readable .npz"),
+        (lambda p: p.write_bytes(b""), r"not a readable .npz \(BadZipFile"),
+        (lambda p: _zip(p, {}), r"missing array\(s\) \['frames'"),
+        (lambda p: p.write_bytes(b"\xff" * 100), r"not a readable .npz"),
+        (
+            lambda p: _zip(p, {**_valid_members(), "person_feature.npy": _huge_header((10**12,))}),
+            r"'person_feature': shape \(1000000000000,\) of float32 needs 4000000000000 bytes",
+        ),
+        (
+            lambda p: _zip(
+                p, {**_valid_members(), "person_feature.npy": _huge_header((3, 8), [("a", "<f4")])}
+            ),
+            r"'person_feature': expected a plain numeric or unicode array",
+        ),
+        (
+            lambda p: _zip(p, {**_valid_members(), "object_class.npy": b"\x93NUMPY\x09\x00rest"}),
+            r"'object_class': .*version",
+        ),
+        (
+            lambda p: _zip(
+                p, {**_valid_members(), "frames.npy": _npy(np.array([b"ABC12.mp4/000003.png"] * 3))}
+            ),
+            r"'frames': expected a plain numeric or unicode array, got \|S20",
+        ),
+        (
+            lambda p: _zip(p, {**_valid_members(), "object_class.npy": _npy(np.zeros((3, 3), np.int64))}),
+            r"'object_class': expected \(3, K\) int16",
+        ),
+        (
+            lambda p: _zip(p, {**_valid_members(), "person_feature.npy": _npy(np.zeros((3, 8), ">f4"))}),
+            r"'person_feature': expected \(3, F\) float16/float32",
+        ),
+    ],
+    ids=[
+        "npy-as-npz",
+        "empty-file",
+        "empty-zip",
+        "garbage",
+        "header-1e12",
+        "structured",
+        "bad-version",
+        "bytes-frames",
+        "int64-classes",
+        "big-endian",
+    ],
+)
+def test_hostile_npz_is_a_typed_error(tmp_path: Path, make, message: str) -> None:
+    path = tmp_path / "ABC12.npz"
+    make(path)
+    with pytest.raises(BoxFeatureFormatError, match=message):
+        read_box_features(path)
+
+
+def test_zip_bomb_is_refused_before_inflating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datamodules.formats.box_features as box_features
+
+    members = {**_valid_members(), "union_feature.npy": _huge_header((3, 3, 2**20)) + bytes(4 * 9 * 2**20)}
+    path = _zip(tmp_path / "ABC12.npz", members, zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 200_000  # 36 MiB of zeros deflate to almost nothing
+    monkeypatch.setattr(box_features, "MAX_UNCOMPRESSED_BYTES", 2**24)
+    with pytest.raises(
+        BoxFeatureFormatError, match=r"declare \d+ bytes uncompressed, above the limit of 16777216"
+    ):
+        read_box_features(path)

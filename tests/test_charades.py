@@ -101,6 +101,34 @@ def test_class_list_round_trip(tmp_path: Path) -> None:
             r"line 2: expected quality an integer or empty, got 'six'",
         ),
         ("AAAAA,HR43,Kitchen,6,7", r"line 2: expected 11 fields, got 5"),
+        (
+            "c042,HR43,Kitchen,6,7,Yes,s,o,d,c042 5 2,24.83",
+            r"line 2: action 1 'c042 5 2': ends before it starts",
+        ),
+        (
+            "AAAAA,HR43,Kitchen,6,7,Yes,s,o,d,c042 30.5 31,24.83",
+            r"line 2: action 1 'c042 30.5 31': starts after the video's end \(24.83 s\)",
+        ),
+        (
+            "AAAAA,HR43,Kitchen,6,7,Yes,s,o,d,c042 -1 3,24.83",
+            r"expected start of action 1 a number of seconds >= 0",
+        ),
+        (
+            "AAAAA,HR43,Kitchen,6,7,Yes,s,o,d,c042 1 1e400,24.83",
+            r"expected end of action 1 a number of seconds",
+        ),
+        (
+            "AAAAA,HR43,Kitchen," + "9" * 5000 + ",7,Yes,s,o,d,,1",
+            r"line 2: expected quality an integer or empty",
+        ),
+        (
+            "AAAAA,HR43,Kitchen,6,7,Yes,s,o,d,c1\x0042 1 2,24.83",
+            r"line 2: action 1 'c1\\x0042 1 2': expected 'cNNN start end'",
+        ),
+        (
+            'AAAAA,HR43,Kitchen,6,7,Yes,"' + "x" * 200_000 + '",o,d,,1',
+            r"line 2: not a readable csv row: .*field larger",
+        ),
     ],
 )
 def test_malformed_rows_name_the_line(tmp_path: Path, row: str, message: str) -> None:
@@ -170,3 +198,21 @@ def test_video_defaults_write_empty_fields(tmp_path: Path) -> None:
         path, [CharadesVideo("ZZZZZ", "HR01", "Garage", [CharadesAction("c001", 1, 0.5, 1.25)], 3.0)]
     )
     assert path.read_text().splitlines()[1] == "ZZZZZ,HR01,Garage,,,,,,,c001 0.50 1.25,3.00"
+
+
+def test_end_past_the_video_is_clipped_to_its_length(tmp_path: Path) -> None:
+    path = tmp_path / "Charades_v1_train.csv"
+    path.write_text(f"{HEADER}\nAAAAA,HR43,Kitchen,6,7,Yes,s,o,d,c042 20.0 25.1;c001 0 3,24.83\n")
+    actions = read_charades_csv(path)[0].actions
+    assert (actions[0].start, actions[0].end) == (20.0, 24.83) and (actions[1].start, actions[1].end) == (
+        0,
+        3,
+    )
+
+
+@pytest.mark.parametrize("reader", [read_charades_csv, read_charades_classes])
+def test_not_utf8_is_a_typed_error(tmp_path: Path, reader) -> None:
+    path = tmp_path / "Charades_v1_train.csv"
+    path.write_bytes(HEADER.encode() + b"\nAAAAA,\xff\xfe,Kitchen,6,7,Yes,s,o,d,,1\n")
+    with pytest.raises(CharadesFormatError, match=r"Charades_v1_train.csv: not UTF-8 text"):
+        reader(path)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +161,14 @@ def _break(path: Path, line: int, text: str | None) -> Path:
             r"line 3: body line of body 1 in frame 1 is not numeric",
         ),
         (58, "72057594037931101 0 1 1 1 1 0 nan 0.2 2", r"line 58: non-finite lean value"),
+        # finite as float64 but inf as float32: the clips are float32
+        (45, "1 2 3.5e38 4 5 6 7 8 9 10 11 2", r"line 45: joint 13 of body 1 in frame 2 .*float32's range"),
+        (46, "1 2 3 4 5 6 7 8 9 10 -1e308 2", r"line 46: joint 14 of body 1 in frame 2 .*float32's range"),
+        (58, "72057594037931101 0 1 1 1 1 0 1e39 0.2 2", r"line 58: .*lean value .*float32's range"),
+        (3, "7" * 5000 + " 0 1 1 1 1 0 0.1 0.2 2", r"line 3: body line of body 1 in frame 1 is not numeric"),
+        (30, "9" * 5000, r"line 30: expected the body count of frame 2 of 2"),
+        (2, "\u0661", r"line 2: expected the body count"),  # an Arabic-Indic digit: not ASCII
+        (1, "1000000000000", r"line 1: the frame count 1000000000000 cannot fit in the 83 lines"),
         (
             30,
             "two",
@@ -382,3 +393,21 @@ def test_read_missing_skeletons_bad_name(tmp_path: Path) -> None:
         SkeletonFormatError, match=r"missing.txt line 2: sample name 'S1C2P5R2A8' does not follow"
     ):
         read_missing_skeletons(path)
+
+
+def test_huge_frame_count_is_refused_before_allocating(tmp_path: Path) -> None:
+    path = tmp_path / "S001C001P001R001A001.skeleton"
+    path.write_bytes(b"1000000000000\r\n0\r\n")
+    child = (
+        "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2**32, 2**32));"
+        "from datamodules.formats.ntu_skeleton import read_ntu_skeleton;"
+        "from datamodules.formats.errors import SkeletonFormatError\n"
+        "try: read_ntu_skeleton(sys.argv[1])\n"
+        "except SkeletonFormatError as e: print(e)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-c", child, str(path)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "line 1: the frame count 1000000000000 cannot fit in the 1 lines" in out.stdout

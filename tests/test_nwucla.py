@@ -81,6 +81,9 @@ def test_bad_json_names_the_line(tmp_path: Path) -> None:
         read_nwucla(path)
 
 
+_NOT_XYZ = r"frame 0 joint 0: expected \[x, y, z\] numbers"
+
+
 @pytest.mark.parametrize(
     ("document", "match"),
     [
@@ -115,6 +118,20 @@ def test_bad_json_names_the_line(tmp_path: Path) -> None:
             r"key 'skeletons' frame 1 joint 3: non-finite coordinate",
         ),
         ({"file_name": NAME, "skeletons": [[[0, 0, float("inf")]] * 20]}, r"frame 0 joint 0: non-finite"),
+        ({"file_name": NAME, "skeletons": [[[0, 3.5e38, 0]] * 20]}, r"frame 0 joint 0: .*float32's range"),
+        (
+            {"file_name": NAME, "skeletons": [[[0, 0, 0]] * 19 + [[1e308, 0, 0]]]},
+            r"joint 19: .*float32's range",
+        ),
+        (
+            {"file_name": NAME, "skeletons": [[[0, 0, 0]] * 5 + [[10**400, 0, 0]] + [[0, 0, 0]] * 14]},
+            r"frame 0 joint 5: integer coordinate beyond float32's range",
+        ),
+        ({"file_name": NAME, "skeletons": [[[0, True, 0]] * 20]}, _NOT_XYZ),
+        ({"file_name": NAME, "skeletons": [[[0, "1", 0]] * 20]}, _NOT_XYZ),
+        ({"file_name": NAME, "skeletons": [[[0, None, 0]] * 20]}, _NOT_XYZ),
+        ({"file_name": NAME, "skeletons": [[[[0, 0, 0]]] * 20]}, _NOT_XYZ),
+        ({"file_name": 7, "skeletons": [[[0, 0, 0]] * 20]}, r"key 'file_name': '7' does not match"),
     ],
 )
 def test_bad_content(tmp_path: Path, document: object, match: str) -> None:
@@ -137,3 +154,21 @@ def test_nwucla_xview_benchmark() -> None:
     assert split_samples("nwucla-xview", names) == {"train": names[:2], "test": names[2:]}
     with pytest.raises(ValueError, match="nwucla-xview takes nwucla samples"):
         benchmark_split("nwucla-xview", parse_ntu_name("S001C001P001R001A001"))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "invalid JSON: nested too deeply"),
+        ('{"skeletons": [[[' + "9" * 5000 + ", 0, 0]]]}", "invalid JSON: .*digits"),
+        ('{"skeletons": [[[NaN, 0, 0]]]}', "expected 20 joints"),
+        ("\ufeff{}", "expected a JSON object"),
+        ('{"skeletons": [[["\udcff", 0, 0]]]}', "expected 20 joints"),
+    ],
+    ids=["deep-nesting", "huge-int-literal", "nan", "bom", "lone-surrogate"],
+)
+def test_hostile_json_is_a_typed_error(tmp_path: Path, text: str, match: str) -> None:
+    path = tmp_path / f"{NAME}.json"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    with pytest.raises(NWUCLAFormatError, match=match):
+        read_nwucla(path)

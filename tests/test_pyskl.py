@@ -107,8 +107,28 @@ def test_malicious_pickle_is_refused_without_side_effect(tmp_path: Path) -> None
         ({"split": [], "annotations": []}, "key 'split': expected a dict"),
         ({"split": {}, "annotations": [3]}, r"annotations\[0\]: expected a dict, got int"),
         (_raw(frame_dir="clip_7"), r"annotations\[0\] key 'frame_dir': sample name 'clip_7' does not follow"),
-        (_raw(label=120), r"annotations\[0\] key 'label': expected a 0-based int in 0-119, got 120"),
-        (_raw(label="1"), r"key 'label': expected a 0-based int"),
+        (
+            _raw(label=120),
+            r"annotations\[0\] key 'label': expected the 0-based int 0 \(action A001 .* got 120",
+        ),
+        (_raw(label="1"), r"key 'label': expected the 0-based int 0"),
+        (_raw(frame_dir="S001C001P001R001A006"), r"key 'label': expected the 0-based int 5 \(action A006"),
+        (_raw(label=True), r"key 'label': expected the 0-based int 0"),
+        (_raw(label=np.array([0])), r"key 'label': expected the 0-based int 0"),
+        (
+            _raw(total_frames=np.array([3, 3])),
+            r"key 'total_frames': expected an int .* an array of shape \(2,\)",
+        ),
+        (_raw(total_frames=3.0), r"key 'total_frames': expected an int equal to the keypoint array's T = 3"),
+        (_raw(keypoint=np.full((1, 3, 25, 3), 3.5e38)), r"key 'keypoint': expected finite .*float32's range"),
+        (_raw(keypoint=np.full((1, 3, 25, 3), -1e308)), r"key 'keypoint': expected finite .*float32's range"),
+        (_raw(keypoint=np.zeros((1, 3, 25, 3), np.int32)), r"key 'keypoint': .*got dtype int32"),
+        (_raw(keypoint=np.zeros((1, 3, 25, 3), np.complex64)), r"key 'keypoint': .*got dtype complex64"),
+        (
+            {"split": {}, "annotations": _raw()["annotations"] * 2},
+            r"annotations\[1\] key 'frame_dir': 'S001C001P001R001A001' is already the name of "
+            r"annotations\[0\]",
+        ),
         (
             _raw(keypoint=np.zeros((2, 3, 17, 2))),
             r"key 'keypoint': expected a 3D-skeleton array \[M, T, 25, 3\], got \(2, 3, 17, 2\)",
@@ -118,7 +138,10 @@ def test_malicious_pickle_is_refused_without_side_effect(tmp_path: Path) -> None
             _raw(keypoint=np.full((1, 3, 25, 3), np.nan)),
             r"key 'keypoint': expected finite floating-point values",
         ),
-        (_raw(total_frames=4), r"key 'total_frames': 4 does not match the keypoint array's T = 3"),
+        (
+            _raw(total_frames=4),
+            r"key 'total_frames': expected an int equal to the keypoint array's T = 3, got 4",
+        ),
         (
             {**_raw(), "split": {"xsub_val": [NAMES[1]]}},
             r"key 'split' entry 'xsub_val': 1 names have no annotation, e.g. 'S002C002P003R002A060'",

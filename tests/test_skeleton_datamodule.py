@@ -340,3 +340,38 @@ def test_synthetic_nwucla_end_to_end(tmp_path):
 @pytest.fixture
 def synthetic_root_copy(synthetic_ntu_root, tmp_path):
     return shutil.copytree(synthetic_ntu_root, tmp_path / "synthetic")
+
+
+def test_samples_outside_an_ntu60_benchmark_are_reported(ntu_dir):
+    with pytest.warns(
+        UserWarning,
+        match=r"left out 2 of 10 stored samples that are not in ntu60-xsub "
+        r"\(actions 1-60\), e.g. S004C001P001R001A061, S004C002P003R001A061",
+    ):
+        module = _module(ntu_dir, benchmark="ntu60-xsub")
+    assert sum(len(module.datasets[s]) for s in ("train", "test")) == len(NTU_SAMPLES) - 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _module(ntu_dir, benchmark="ntu120-xsub")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "1000000000000\n0\n",  # a frame count no file can hold
+        "1\n1\n" + "7" * 5000 + " 0 1 1 1 1 0 0.1 0.2 2\n25\n" + "1 2 3 4 5 6 7 8 9 10 11 2\n" * 25,
+        "1\n1\n1 0 1 1 1 1 0 0.1 0.2 2\n25\n" + "3.5e38 2 3 4 5 6 7 8 9 10 11 2\n" * 25,
+        "\xff\xfe garbage \x00\n",
+    ],
+    ids=["huge-frame-count", "huge-integer", "beyond-float32", "garbage"],
+)
+def test_skip_survives_hostile_files_and_batches_stay_finite(ntu_dir, content):
+    bad = ntu_dir / "nturgb+d_skeletons" / "S001C002P001R001A002.skeleton"
+    bad.write_bytes(content.encode("latin1"))
+    with pytest.raises(SkeletonFormatError):
+        NTUSkeletonDataModule(ntu_dir, benchmark="ntu120-xsub").prepare_data()
+    with pytest.warns(UserWarning, match=r"skipped 1 of 10 NTU RGB\+D .skeleton files"):
+        module = _module(ntu_dir, benchmark="ntu120-xsub", on_bad_sample="skip")
+    for loader in (module.train_dataloader(), module.val_dataloader()):
+        for batch in loader:
+            assert torch.isfinite(batch["skeleton"]).all()

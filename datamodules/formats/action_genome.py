@@ -254,7 +254,10 @@ def write_action_genome(annotation_dir: str | Path, annotations: ActionGenomeAnn
 
 
 def _read_class_file(path: Path, official: Sequence[str]) -> list[str]:
-    lines = path.read_text().split("\n")
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        raise ActionGenomeFormatError(path, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     if lines and lines[-1] == "":  # tolerate a final newline, which the released files lack
         lines.pop()
     spelled = {normalise_class_name(name): name for name in official}
@@ -298,7 +301,7 @@ def _parse_person(entry: Any, path: Path, key: str) -> tuple[tuple[int, int], Bo
         if field not in entry:
             raise ActionGenomeFormatError(path, where, f"missing field '{field}'")
     mode = entry.get("bbox_mode", "xyxy")
-    if mode != "xyxy":
+    if not isinstance(mode, str) or mode != "xyxy":
         raise ActionGenomeFormatError(path, where, f"expected bbox_mode 'xyxy', got {mode!r}")
     size = entry["bbox_size"]
     if (
@@ -307,21 +310,21 @@ def _parse_person(entry: Any, path: Path, key: str) -> tuple[tuple[int, int], Bo
         or not all(isinstance(v, (int, np.integer)) and v > 0 for v in size)
     ):
         raise ActionGenomeFormatError(path, where, f"expected bbox_size (width, height) > 0, got {size!r}")
-    boxes = np.asarray(entry["bbox"])
-    if boxes.ndim != 2 or boxes.shape[1] != 4 or not np.issubdtype(boxes.dtype, np.number):
-        raise ActionGenomeFormatError(
-            path, where, f"expected person 'bbox' of shape (N, 4), got {boxes.dtype} {boxes.shape}"
-        )
+    boxes = _numeric_array(entry["bbox"])
+    if boxes is None or boxes.ndim != 2 or boxes.shape[1] != 4:
+        found = "a non-numeric value" if boxes is None else f"{boxes.dtype} {boxes.shape}"
+        raise ActionGenomeFormatError(path, where, f"expected person 'bbox' of shape (N, 4), got {found}")
     if not np.isfinite(boxes).all():
         raise ActionGenomeFormatError(path, where, "expected finite person 'bbox', got NaN or inf")
     if boxes.shape[0] == 0:
         return (int(size[0]), int(size[1])), None
     best = 0
     if boxes.shape[0] > 1:
-        scores = np.asarray(entry.get("bbox_score", ()))
-        if scores.shape != (boxes.shape[0],):
+        scores = _numeric_array(entry.get("bbox_score", ()))
+        if scores is None or scores.shape != (boxes.shape[0],) or not np.isfinite(scores).all():
+            found = "a non-numeric value" if scores is None else f"shape {scores.shape}"
             raise ActionGenomeFormatError(
-                path, where, f"expected 'bbox_score' of shape ({boxes.shape[0]},), got {scores.shape}"
+                path, where, f"expected finite 'bbox_score' of shape ({boxes.shape[0]},), got {found}"
             )
         best = int(np.argmax(scores))
     return (int(size[0]), int(size[1])), tuple(float(v) for v in boxes[best])
@@ -381,20 +384,27 @@ def _parse_object(
             relations.add(index)
     metadata = entry["metadata"]
     split = metadata.get("set") if isinstance(metadata, dict) else None
-    if split not in _SPLITS:
+    if not isinstance(split, str) or split not in _SPLITS:
         raise ActionGenomeFormatError(
             path, where, f"expected metadata 'set' 'train' or 'test', got {split!r}"
         )
     return AGObject(class_index, box, tuple(sorted(relations)), bool(visible), split)
 
 
-def _xywh_to_xyxy(value: Any, path: Path, where: str) -> Box:
+def _numeric_array(value: Any) -> np.ndarray | None:
+    """``value`` as an int or float array, None when it is not one (ragged, strings, bools, complex)."""
     try:
-        box = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        box = np.empty(0)
-    if box.shape != (4,):
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):  # ragged nesting, an int beyond int64 among floats
+        return None
+    return array if array.dtype.kind in "iuf" else None
+
+
+def _xywh_to_xyxy(value: Any, path: Path, where: str) -> Box:
+    box = _numeric_array(value)
+    if box is None or box.shape != (4,):
         raise ActionGenomeFormatError(path, where, f"expected 'bbox' (x, y, w, h), got {value!r}")
+    box = box.astype(np.float64)
     if not np.isfinite(box).all() or box[2] < 0 or box[3] < 0:
         raise ActionGenomeFormatError(
             path, where, f"expected finite 'bbox' (x, y, w, h) with w, h >= 0, got {value!r}"

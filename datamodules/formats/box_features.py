@@ -18,6 +18,7 @@ has, ``F`` the detector's feature size (2048 for a ResNet-101 Faster R-CNN).
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +28,22 @@ import numpy as np
 from .action_genome import parse_frame_key
 from .errors import BoxFeatureFormatError
 
-__all__ = ["BoxFeatures", "read_box_features", "write_box_features", "box_feature_path"]
+__all__ = [
+    "MAX_UNCOMPRESSED_BYTES",
+    "BoxFeatures",
+    "read_box_features",
+    "write_box_features",
+    "box_feature_path",
+]
 
 _FEATURE_DTYPES = (np.dtype(np.float16), np.dtype(np.float32))
 _KEYS = ("frames", "object_class", "person_feature", "object_feature", "union_feature")
 # A fixed zip timestamp keeps the bytes reproducible (np.savez stamps the current time).
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# At most this many bytes once decompressed (a zip bomb is refused before it is inflated): 4 GiB is
+# about 6000 frames x 20 objects x 2048 float16 features, far above an Action Genome video.
+MAX_UNCOMPRESSED_BYTES = 2**32
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
 @dataclass(eq=False)
@@ -69,21 +80,22 @@ def read_box_features(path: str | Path) -> BoxFeatures:
     """Read one ``<VIDEO_ID>.npz``.
 
     Raises:
-        BoxFeatureFormatError: a key is missing, a shape or dtype is wrong, a frame key does not belong
+        BoxFeatureFormatError: not a zip of .npy arrays (a bare .npy, an empty or truncated file), an
+            array larger than :data:`MAX_UNCOMPRESSED_BYTES` or than its entry, an object or structured
+            dtype, a key is missing, a shape or dtype is wrong, a frame key does not belong
             to the video or is out of order, a class repeats in a frame, or a feature is NaN / inf.
         FileNotFoundError: the file is missing.
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in _KEYS if k not in data.files]
-            if missing:
-                raise BoxFeatureFormatError(path, "", f"missing array(s) {missing}; expected {list(_KEYS)}")
-            arrays = {k: data[k] for k in _KEYS}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, (BoxFeatureFormatError, FileNotFoundError)):
+        with zipfile.ZipFile(path) as archive:
+            arrays = _read_members(archive, path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as exc:
+        if isinstance(exc, BoxFeatureFormatError):
             raise
-        raise BoxFeatureFormatError(path, "", f"not a readable .npz without pickles ({exc})") from exc
+        raise BoxFeatureFormatError(
+            path, "", f"not a readable .npz ({type(exc).__name__}: {exc}); expected a zip of .npy arrays"
+        ) from exc
     frames = arrays["frames"]
     if frames.ndim != 1 or frames.dtype.kind != "U":
         raise BoxFeatureFormatError(
@@ -99,6 +111,48 @@ def read_box_features(path: str | Path) -> BoxFeatures:
     )
     _check(features, path)
     return features
+
+
+def _read_members(archive: zipfile.ZipFile, path: Path) -> dict[str, np.ndarray]:
+    """The five arrays, each checked against its zip entry's size before anything is decompressed."""
+    members = {info.filename: info for info in archive.infolist()}
+    missing = [k for k in _KEYS if f"{k}.npy" not in members]
+    if missing:
+        raise BoxFeatureFormatError(path, "", f"missing array(s) {missing}; expected {list(_KEYS)}")
+    total = sum(members[f"{k}.npy"].file_size for k in _KEYS)
+    if total > MAX_UNCOMPRESSED_BYTES:  # a zip bomb, or not a feature file of one video
+        raise BoxFeatureFormatError(
+            path,
+            "",
+            f"the arrays declare {total} bytes uncompressed, above the limit of {MAX_UNCOMPRESSED_BYTES}",
+        )
+    return {key: _read_member(archive, members[f"{key}.npy"], path, key) for key in _KEYS}
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, key: str) -> np.ndarray:
+    where = f"'{key}'"
+    with archive.open(info) as handle:
+        version = np.lib.format.read_magic(handle)
+        read_header = _HEADER_READERS.get(version)
+        if read_header is None:
+            raise BoxFeatureFormatError(path, where, f"unsupported .npy format version {version}")
+        shape, fortran, dtype = read_header(handle, max_header_size=10_000)
+        header_size = handle.tell()
+        if dtype.kind not in "biufU" or dtype.hasobject or dtype.fields is not None or dtype.subdtype:
+            raise BoxFeatureFormatError(
+                path, where, f"expected a plain numeric or unicode array, got {dtype}"
+            )
+        size = math.prod(shape) * dtype.itemsize
+        if header_size + size != info.file_size:  # checked before allocating the array
+            raise BoxFeatureFormatError(
+                path,
+                where,
+                f"shape {shape} of {dtype} needs {size} bytes, the entry holds "
+                f"{info.file_size - header_size}",
+            )
+        data = handle.read(size)
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return array.copy()
 
 
 def write_box_features(path: str | Path, features: BoxFeatures) -> None:

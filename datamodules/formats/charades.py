@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import CharadesFormatError
 
@@ -116,7 +117,10 @@ def read_charades_classes(path: str | Path) -> list[CharadesClass]:
     path = Path(path)
     classes: list[CharadesClass] = []
     seen: dict[str, int] = {}
-    lines = path.read_text().split("\n")
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        raise CharadesFormatError(path, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     if lines and lines[-1] == "":
         lines.pop()
     for number, line in enumerate(lines, start=1):
@@ -154,45 +158,60 @@ def read_charades_csv(
         The videos in file order.
 
     Raises:
-        CharadesFormatError: a column is missing, a row has the wrong number of fields, an action is
-            not ``"cNNN start end"``, a class code is unknown, or a number does not parse; the message
-            names the csv line.
+        CharadesFormatError: the file is not UTF-8 csv, a column is missing, a row has the wrong
+            number of fields, an action is not ``"cNNN start end"``, a class code is unknown, a number
+            does not parse, an action ends before it starts or starts after the video's end; the
+            message names the csv line. An action ending after the video's end is clipped to its
+            ``length`` (the official evaluation labels only frames inside the video).
     """
     path = Path(path)
     index_of = None if classes is None else {c.code: c.index for c in classes}
     videos: list[CharadesVideo] = []
-    with path.open(newline="") as handle:
+    with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
+        try:
+            _read_rows(reader, path, index_of, videos)
+        except UnicodeDecodeError as exc:  # decoded in chunks: the line is not known
+            raise CharadesFormatError(path, "", f"not UTF-8 text: {exc.reason}") from None
+        except csv.Error as exc:  # e.g. a field over csv's size limit
             raise CharadesFormatError(
-                path, "line 1", f"expected the header {','.join(CHARADES_COLUMNS)}, got an empty file"
-            )
-        missing = [c for c in CHARADES_COLUMNS if c not in header]
-        if missing:
-            raise CharadesFormatError(path, "line 1", f"missing column(s) {missing}; got header {header}")
-        column = {name: header.index(name) for name in CHARADES_COLUMNS}
-        for row in reader:
-            where = f"line {reader.line_num}"
-            if len(row) != len(header):
-                raise CharadesFormatError(path, where, f"expected {len(header)} fields, got {len(row)}")
-            value = {name: row[i] for name, i in column.items()}
-            videos.append(
-                CharadesVideo(
-                    id=value["id"],
-                    subject=value["subject"],
-                    scene=value["scene"],
-                    actions=_parse_actions(value["actions"], index_of, path, where),
-                    length=_parse_float(value["length"], "length", path, where),
-                    quality=_parse_optional_int(value["quality"], "quality", path, where),
-                    relevance=_parse_optional_int(value["relevance"], "relevance", path, where),
-                    verified=value["verified"],
-                    script=value["script"],
-                    objects=[o for o in value["objects"].split(";") if o],
-                    descriptions=value["descriptions"],
-                )
-            )
+                path, f"line {reader.line_num}", f"not a readable csv row: {exc}"
+            ) from None
     return videos
+
+
+def _read_rows(reader: Any, path: Path, index_of: dict[str, int] | None, videos: list[CharadesVideo]) -> None:
+    """Parse the header and the rows of a ``csv.reader`` into ``videos``."""
+    header = next(reader, None)
+    if header is None:
+        raise CharadesFormatError(
+            path, "line 1", f"expected the header {','.join(CHARADES_COLUMNS)}, got an empty file"
+        )
+    missing = [c for c in CHARADES_COLUMNS if c not in header]
+    if missing:
+        raise CharadesFormatError(path, "line 1", f"missing column(s) {missing}; got header {header}")
+    column = {name: header.index(name) for name in CHARADES_COLUMNS}
+    for row in reader:
+        where = f"line {reader.line_num}"
+        if len(row) != len(header):
+            raise CharadesFormatError(path, where, f"expected {len(header)} fields, got {len(row)}")
+        value = {name: row[i] for name, i in column.items()}
+        length = _parse_float(value["length"], "length", path, where)
+        videos.append(
+            CharadesVideo(
+                id=value["id"],
+                subject=value["subject"],
+                scene=value["scene"],
+                actions=_parse_actions(value["actions"], length, index_of, path, where),
+                length=length,
+                quality=_parse_optional_int(value["quality"], "quality", path, where),
+                relevance=_parse_optional_int(value["relevance"], "relevance", path, where),
+                verified=value["verified"],
+                script=value["script"],
+                objects=[o for o in value["objects"].split(";") if o],
+                descriptions=value["descriptions"],
+            )
+        )
 
 
 def write_charades_csv(path: str | Path, videos: Sequence[CharadesVideo]) -> None:
@@ -219,7 +238,7 @@ def write_charades_csv(path: str | Path, videos: Sequence[CharadesVideo]) -> Non
 
 
 def _parse_actions(
-    text: str, index_of: dict[str, int] | None, path: Path, where: str
+    text: str, length: float, index_of: dict[str, int] | None, path: Path, where: str
 ) -> list[CharadesAction]:
     actions = []
     for number, item in enumerate((i for i in text.split(";") if i.strip()), start=1):
@@ -237,7 +256,15 @@ def _parse_actions(
             )
         start = _parse_float(parts[1], f"start of action {number}", path, where)
         end = _parse_float(parts[2], f"end of action {number}", path, where)
-        actions.append(CharadesAction(code, index, start, end))
+        if end < start:
+            raise CharadesFormatError(path, where, f"action {number} {item!r}: ends before it starts")
+        if start > length:
+            raise CharadesFormatError(
+                path, where, f"action {number} {item!r}: starts after the video's end ({length:g} s)"
+            )
+        # The official evaluation labels the frames inside [start, end]: past the video's end there are
+        # none, so an end beyond the length (annotators' overshoot) is the same span clipped to it.
+        actions.append(CharadesAction(code, index, start, min(end, length)))
     return actions
 
 

@@ -20,7 +20,6 @@ numbers (as a text editor counts them: CRLF is one line break).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from itertools import chain
@@ -62,6 +61,8 @@ NTU_JOINT_VALUES = (
 _NUM_VALUES = len(NTU_JOINT_VALUES)
 _TRACKING_COLUMN = _NUM_VALUES - 1
 _BODY_FIELDS = 10
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_MAX_COUNT_DIGITS = 18  # a count fits an int64 (and stays below Python's int-parsing limit)
 _NAME_PATTERN = re.compile(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})")
 # Ranges of the released NTU RGB+D 120 (a superset of NTU RGB+D 60).
 _NAME_RANGES = {"setup": 32, "camera": 3, "performer": 106, "replication": 2, "action": 120}
@@ -198,6 +199,11 @@ class NTUSkeletonFile:
         )
 
 
+def _is_float32(value: float) -> bool:
+    """Finite and within float32's range, so it survives the cast to the clips' float32."""
+    return abs(value) <= _FLOAT32_MAX
+
+
 def _show(tokens: list[bytes]) -> str:
     text = b" ".join(tokens).decode("ascii", "replace")
     return repr(text if len(text) <= 60 else text[:57] + "...")
@@ -224,7 +230,7 @@ class _SkeletonParser:
         if index >= len(self.lines):
             raise self.error(index, f"file ends early: expected {what}")
         row = self.row(index)
-        if len(row) != 1 or not row[0].isdigit():
+        if len(row) != 1 or not row[0].isdigit() or len(row[0]) > _MAX_COUNT_DIGITS:
             raise self.error(index, f"expected {what} (one non-negative integer), got {_show(row)}")
         return int(row[0])
 
@@ -233,6 +239,10 @@ class _SkeletonParser:
         if not any(map(bytes.strip, self.lines)):
             raise SkeletonFormatError(self.path, "line 1", "empty file: expected the frame count")
         num_frames = self.count(0, "the frame count")
+        if num_frames > num_lines - 1:  # each frame needs its body-count line: bound before allocating
+            raise self.error(
+                0, f"the frame count {num_frames} cannot fit in the {num_lines - 1} lines that follow it"
+            )
         counts = [0] * num_frames
         starts: list[int] = []  # line index of every body line
         where: list[tuple[int, int]] = []  # (frame, body) of every body, 0-based
@@ -286,7 +296,7 @@ class _SkeletonParser:
                     )  # fmt: skip
                     for r in rows
                 ]
-                if all(math.isfinite(info.lean_x) and math.isfinite(info.lean_y) for info in infos):
+                if all(_is_float32(info.lean_x) and _is_float32(info.lean_y) for info in infos):
                     return infos
             except ValueError:
                 pass
@@ -308,8 +318,12 @@ class _SkeletonParser:
                 f"body line of {label} is not numeric (expected 7 integers, "
                 f"2 floats, 1 integer): {_show(row)}",
             ) from None
-        if not (math.isfinite(values[7]) and math.isfinite(values[8])):
-            raise self.error(index, f"non-finite lean value on the body line of {label}: {_show(row)}")
+        if not (_is_float32(values[7]) and _is_float32(values[8])):
+            raise self.error(
+                index,
+                f"non-finite lean value (or one beyond float32's range) on the body line of {label}: "
+                f"{_show(row)}",
+            )
 
     def joint_error(
         self, position: int, starts: list[int], where: list[tuple[int, int]], message: str
@@ -332,13 +346,16 @@ class _SkeletonParser:
         if values is None or values.shape != (len(lines), _NUM_VALUES):
             self.locate_bad_joint_line(lines, starts, where)
         tracking = values[:, _TRACKING_COLUMN]
-        bad = ~np.isfinite(values).all(axis=1) | ((tracking != 0) & (tracking != 1) & (tracking != 2))
+        # the clips are float32: a value beyond its range (3.5e38) is finite here but inf after the cast
+        in_range = (np.abs(values) <= _FLOAT32_MAX).all(axis=1)  # False for NaN and inf too
+        bad = ~in_range | ((tracking != 0) & (tracking != 1) & (tracking != 2))
         if bad.any():
             raise self.joint_error(
                 int(np.flatnonzero(bad)[0]),
                 starts,
                 where,
-                "{label} has a non-finite value or a tracking state other than 0, 1, 2: {row}",
+                "{label} has a non-finite value (or one beyond float32's range) or a tracking state "
+                "other than 0, 1, 2: {row}",
             )
         return values.reshape(-1, NTU_NUM_JOINTS, _NUM_VALUES)
 

@@ -35,6 +35,7 @@ NWUCLA_NUM_JOINTS = KINECT_V1_LAYOUT.num_joints
 _LABEL_OF_ACTION = {action: label for label, action in enumerate(sorted(NWUCLA_ACTIONS))}
 _NAME_PATTERN = re.compile(r"a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})")
 _NUM_SUBJECTS = 10
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _NUM_VIEWS = 3
 
 
@@ -94,7 +95,8 @@ def parse_nwucla_name(name: str | Path) -> NWUCLASampleName:
     return sample
 
 
-def _locate_bad_frame(path: Path, skeletons: list) -> NWUCLAFormatError:
+def _locate_bad_frame(path: Path, skeletons: list) -> NWUCLAFormatError | None:
+    """The error for the first frame that is not 20 ``[x, y, z]`` numbers (booleans are not), or None."""
     for t, frame in enumerate(skeletons):
         where = f"key 'skeletons' frame {t}"
         if not isinstance(frame, list) or len(frame) != NWUCLA_NUM_JOINTS:
@@ -107,9 +109,16 @@ def _locate_bad_frame(path: Path, skeletons: list) -> NWUCLAFormatError:
                 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in joint)
             ):
                 return NWUCLAFormatError(
-                    path, f"{where} joint {j}", f"expected [x, y, z] numbers, got {json.dumps(joint)[:60]}"
+                    path, f"{where} joint {j}", f"expected [x, y, z] numbers, got {_show(joint)}"
                 )
-    return NWUCLAFormatError(path, "key 'skeletons'", "expected a list of frames of 20 [x, y, z] joints")
+    return None
+
+
+def _show(value: object) -> str:
+    try:
+        return json.dumps(value)[:60]
+    except (ValueError, RecursionError):  # an int beyond the int-to-str limit, or deep nesting
+        return type(value).__name__
 
 
 def read_nwucla(path: str | Path) -> SkeletonClip:
@@ -134,6 +143,10 @@ def read_nwucla(path: str | Path) -> SkeletonClip:
         raise NWUCLAFormatError(path, f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise NWUCLAFormatError(path, "", f"not UTF-8 text: {exc.reason}") from None
+    except RecursionError:
+        raise NWUCLAFormatError(path, "", "invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise NWUCLAFormatError(path, "", f"invalid JSON: {exc}") from None
     if not isinstance(document, dict) or "skeletons" not in document:
         raise NWUCLAFormatError(path, "", "expected a JSON object with keys 'file_name' and 'skeletons'")
     declared = document.get("file_name", str(sample))
@@ -144,17 +157,29 @@ def read_nwucla(path: str | Path) -> SkeletonClip:
     skeletons = document["skeletons"]
     if not isinstance(skeletons, list) or not skeletons:
         raise NWUCLAFormatError(path, "key 'skeletons'", "expected a non-empty list of frames")
+    bad = _locate_bad_frame(path, skeletons)  # numpy would read true as 1.0: check every value's type
+    if bad is not None:
+        raise bad
     try:
         joints = np.array(skeletons, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise _locate_bad_frame(path, skeletons) from None
-    if joints.shape[1:] != (NWUCLA_NUM_JOINTS, 3):
-        raise _locate_bad_frame(path, skeletons)
-    finite = np.isfinite(joints).all(axis=2)
-    if not finite.all():
-        t, j = map(int, np.argwhere(~finite)[0])
+    except OverflowError:  # an integer beyond float64, e.g. 10**400
+        t, j = next(
+            (t, j)
+            for t, frame in enumerate(skeletons)
+            for j, joint in enumerate(frame)
+            if any(abs(v) > _FLOAT32_MAX for v in joint)
+        )
         raise NWUCLAFormatError(
-            path, f"key 'skeletons' frame {t} joint {j}", f"non-finite coordinate {joints[t, j].tolist()}"
+            path, f"key 'skeletons' frame {t} joint {j}", "integer coordinate beyond float32's range"
+        ) from None
+    # the clips are float32: 3.5e38 is finite as float64 but inf after the cast
+    in_range = (np.abs(joints) <= _FLOAT32_MAX).all(axis=2)
+    if not in_range.all():
+        t, j = map(int, np.argwhere(~in_range)[0])
+        raise NWUCLAFormatError(
+            path,
+            f"key 'skeletons' frame {t} joint {j}",
+            f"non-finite coordinate (or one beyond float32's range) {joints[t, j].tolist()}",
         )
     return SkeletonClip(
         name=str(sample),

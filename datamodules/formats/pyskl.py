@@ -42,6 +42,11 @@ class PysklAnnotations:
     clips: list[SkeletonClip]
 
 
+def _show(value: object) -> str:
+    text = repr(value) if not isinstance(value, np.ndarray) else f"an array of shape {value.shape}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _clip_from_annotation(path: Path, index: int, annotation: object) -> SkeletonClip:
     where = f"annotations[{index}]"
     if not isinstance(annotation, dict):
@@ -57,9 +62,12 @@ def _clip_from_annotation(path: Path, index: int, annotation: object) -> Skeleto
     except SkeletonFormatError as exc:
         raise PysklFormatError(path, f"{where} key 'frame_dir'", exc.message) from None
     label = annotation["label"]
-    if isinstance(label, bool) or not isinstance(label, int | np.integer) or not 0 <= label < 120:
+    if isinstance(label, bool | np.bool_) or not isinstance(label, int | np.integer) or label != sample.label:
         raise PysklFormatError(
-            path, f"{where} key 'label'", f"expected a 0-based int in 0-119, got {label!r}"
+            path,
+            f"{where} key 'label'",
+            f"expected the 0-based int {sample.label} (action A{sample.action:03d} of '{name}' minus 1), "
+            f"got {label!r}",
         )
     keypoint = annotation["keypoint"]
     if (
@@ -71,20 +79,31 @@ def _clip_from_annotation(path: Path, index: int, annotation: object) -> Skeleto
         raise PysklFormatError(
             path, f"{where} key 'keypoint'", f"expected a 3D-skeleton array [M, T, 25, 3], got {shape}"
         )
-    if not np.issubdtype(keypoint.dtype, np.floating) or not np.isfinite(keypoint).all():
+    if keypoint.dtype.kind != "f":
         raise PysklFormatError(
             path,
             f"{where} key 'keypoint'",
-            f"expected finite floating-point values, got dtype {keypoint.dtype} or NaN / inf",
+            f"expected finite floating-point values, got dtype {keypoint.dtype}",
+        )
+    with np.errstate(over="ignore"):  # an overflow becomes inf, refused just below
+        joints = np.ascontiguousarray(keypoint.transpose(1, 0, 2, 3), dtype=np.float32)
+    if not np.isfinite(joints).all():  # after the cast: 3.5e38 in float64 is finite, inf in float32
+        raise PysklFormatError(
+            path,
+            f"{where} key 'keypoint'",
+            "expected finite floating-point values within float32's range, got NaN / inf or a larger value",
         )
     total = annotation["total_frames"]
-    if total != keypoint.shape[1]:
+    if (
+        isinstance(total, bool | np.bool_)
+        or not isinstance(total, int | np.integer)
+        or total != keypoint.shape[1]
+    ):
         raise PysklFormatError(
             path,
             f"{where} key 'total_frames'",
-            f"{total!r} does not match the keypoint array's T = {keypoint.shape[1]}",
+            f"expected an int equal to the keypoint array's T = {keypoint.shape[1]}, got {_show(total)}",
         )
-    joints = np.ascontiguousarray(keypoint.transpose(1, 0, 2, 3), dtype=np.float32)
     return SkeletonClip(
         name=name,
         joints=joints,
@@ -106,8 +125,9 @@ def read_pyskl(path: str | Path) -> PysklAnnotations:
 
     Raises:
         UnsafePickleError: the pickle references anything but builtins and numpy arrays.
-        PysklFormatError: a corrupt pickle, missing keys, bad names, labels or keypoint arrays, or
-            a split list naming a sample without an annotation.
+        PysklFormatError: a corrupt pickle, missing keys, bad or repeated names, a label other than
+            the name's action - 1, keypoints that are not finite in float32, a ``total_frames`` that is
+            not the keypoints' T, or a split list naming a sample without an annotation.
     """
     path = Path(path)
     content = load_untrusted_pickle(path, error=PysklFormatError)
@@ -117,6 +137,14 @@ def read_pyskl(path: str | Path) -> PysklAnnotations:
     if not isinstance(annotations, list):
         raise PysklFormatError(path, "key 'annotations'", "expected a list of dicts")
     clips = [_clip_from_annotation(path, i, a) for i, a in enumerate(annotations)]
+    first_of: dict[str, int] = {}
+    for index, clip in enumerate(clips):
+        if first_of.setdefault(clip.name, index) != index:
+            raise PysklFormatError(
+                path,
+                f"annotations[{index}] key 'frame_dir'",
+                f"'{clip.name}' is already the name of annotations[{first_of[clip.name]}]",
+            )
     if not isinstance(split, dict):
         raise PysklFormatError(path, "key 'split'", "expected a dict of split name -> list of names")
     known = {clip.name for clip in clips}

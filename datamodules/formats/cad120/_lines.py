@@ -101,16 +101,19 @@ def numeric_rows(path: Path, lines: list[tuple[int, bytes]], width: int | None, 
                 raise CAD120FormatError(
                     path, f"line {number}", f"expected {expected} values for {what}, got {found}"
                 )
+            if _parses(row):
+                continue
             for column, token in enumerate(row.split(b","), start=1):
-                try:
-                    float(token)
-                except ValueError:
+                if not _parses(token):
                     raise CAD120FormatError(
                         path,
                         f"line {number}",
-                        f"non-numeric value {token.decode('ascii', 'replace').strip()!r} "
+                        f"non-numeric value {show(token.decode('ascii', 'replace').strip())} "
                         f"in column {column} of {what}",
-                    ) from None
+                    )
+            raise CAD120FormatError(
+                path, f"line {number}", f"expected numbers for {what}, got {show(str(row))}"
+            )
         raise CAD120FormatError(path, "", f"the lines of {what} could not be parsed as numbers")
     with np.errstate(over="ignore"):
         bad = ~np.isfinite(values.astype(np.float32))  # 1e300 is finite in float64, inf in the store
@@ -125,6 +128,15 @@ def numeric_rows(path: Path, lines: list[tuple[int, bytes]], width: int | None, 
             f"+-{np.finfo(np.float32).max:.4g}",
         )
     return values
+
+
+def _parses(text: bytes) -> bool:
+    """Whether numpy reads ``text`` as comma-separated float64 (Python's ``float`` accepts more: ``1_0``)."""
+    try:
+        np.loadtxt([text], dtype=np.float64, delimiter=",", comments=None, ndmin=2)
+    except ValueError:
+        return False
+    return True
 
 
 def frame_numbers(path: Path, lines: list[tuple[int, bytes]], column: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CAD120FormatError
-from ._lines import byte_lines, format_number, frame_numbers, numeric_rows, write_lines
+from ._lines import MAX_INDEX, byte_lines, format_number, frame_numbers, numeric_rows, write_lines
 
 __all__ = ["CAD120ObjectTrack", "read_cad120_objects", "write_cad120_objects"]
 
@@ -76,8 +76,9 @@ def read_cad120_objects(path: str | Path) -> CAD120ObjectTrack:
         The track; an empty file gives a track with no frames.
 
     Raises:
-        CAD120FormatError: a missing file, fewer than 6 values, a varying value count, a non-numeric or
-            non-finite value, non-increasing frame numbers, or an object id that changes.
+        CAD120FormatError: a missing file, fewer than 6 values, a varying value count, a non-numeric
+            value or one not finite in float32, frame numbers that are not increasing integers in
+            1..MAX_INDEX, or an object id that is not an integer in 0..MAX_INDEX or changes.
     """
     path = Path(path)
     lines = byte_lines(path)
@@ -92,8 +93,12 @@ def read_cad120_objects(path: str | Path) -> CAD120ObjectTrack:
         return CAD120ObjectTrack(0, np.zeros(0), np.zeros((0, 4)))
     frames = frame_numbers(path, lines, rows[:, 0])
     ids = rows[:, 1]
-    if (ids != ids[0]).any() or ids[0] != round(ids[0]):
-        row = int(np.flatnonzero(ids != ids[0])[0]) if (ids != ids[0]).any() else 0
+    if not (ids[0] == round(ids[0]) and 0 <= ids[0] <= MAX_INDEX):
+        raise CAD120FormatError(
+            path, f"line {lines[0][0]}", f"expected an integer object id in 0..{MAX_INDEX}, got {ids[0]:g}"
+        )
+    if (ids != ids[0]).any():
+        row = int(np.flatnonzero(ids != ids[0])[0])
         raise CAD120FormatError(
             path,
             f"line {lines[row][0]}",

@@ -139,7 +139,8 @@ def read_cad120_skeleton(path: str | Path) -> CAD120Skeleton:
 
     Raises:
         CAD120FormatError: a missing file or ``END`` line, content after ``END``, a line without 171
-            values, a non-numeric or non-finite value, or frame numbers that are not increasing integers.
+            values, a non-numeric value or one not finite in float32, or frame numbers that are not
+            increasing integers in 1..MAX_INDEX.
     """
     path = Path(path)
     lines = byte_lines(path)

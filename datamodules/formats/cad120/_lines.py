@@ -42,10 +42,17 @@ def text_lines(path: Path) -> list[tuple[int, str]]:
     """``(1-based line number, text)`` of every non-blank line."""
     if not path.is_file():
         raise CAD120FormatError(path, "", "missing file")
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="ascii")
+        text = data.decode("ascii")
     except UnicodeDecodeError as error:
-        raise CAD120FormatError(path, "", f"expected ASCII text: {error}") from None
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise CAD120FormatError(
+            path,
+            f"line {line}",
+            f"expected ASCII text, got byte 0x{data[error.start]:02x} in column {column}",
+        ) from None
     return [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
@@ -101,10 +108,10 @@ def numeric_rows(path: Path, lines: list[tuple[int, bytes]], width: int | None, 
                 raise CAD120FormatError(
                     path, f"line {number}", f"expected {expected} values for {what}, got {found}"
                 )
-            if _parses(row):
+            if _parses(row, expected):
                 continue
             for column, token in enumerate(row.split(b","), start=1):
-                if not _parses(token):
+                if not _parses(token, 1):
                     raise CAD120FormatError(
                         path,
                         f"line {number}",
@@ -130,13 +137,14 @@ def numeric_rows(path: Path, lines: list[tuple[int, bytes]], width: int | None, 
     return values
 
 
-def _parses(text: bytes) -> bool:
-    """Whether numpy reads ``text`` as comma-separated float64 (Python's ``float`` accepts more: ``1_0``)."""
+def _parses(text: bytes, width: int) -> bool:
+    """Whether numpy reads ``text`` as ``width`` comma-separated float64 values (Python's ``float``
+    accepts more: ``1_0``)."""
     try:
-        np.loadtxt([text], dtype=np.float64, delimiter=",", comments=None, ndmin=2)
+        values = np.loadtxt([text], dtype=np.float64, delimiter=",", comments=None, ndmin=2)
     except ValueError:
         return False
-    return True
+    return values.shape == (1, width)
 
 
 def frame_numbers(path: Path, lines: list[tuple[int, bytes]], column: np.ndarray) -> np.ndarray:

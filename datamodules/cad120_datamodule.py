@@ -166,6 +166,7 @@ class CAD120DataModule(StoreDataModule):
             path
             for folder in find_cad120_activity_dirs(self.data_dir)
             for path in sorted(folder.glob("*.txt"))
+            if path.is_file()  # a dangling or looping symlink is no source (its video fails on reading)
         ]
         if self.relation_file is not None:
             if not self.relation_file.is_file():

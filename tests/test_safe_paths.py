@@ -130,6 +130,8 @@ def test_cad120_symlink_loop_is_a_format_error(cad120_root: Path) -> None:
     loop.symlink_to(skeleton)
     with pytest.raises(CAD120FormatError, match=f"line 1: video id '{video_id}' names {video_id}.txt"):
         read_cad120_activity_labels(labels)
+    with pytest.raises(CAD120FormatError, match="cannot be resolved"):
+        CAD120DataModule(cad120_root).prepare_data()
 
 
 def test_cad120_symlinks_inside_the_folder_and_a_symlinked_data_root_are_fine(
@@ -185,5 +187,7 @@ def test_box_feature_symlink_out_of_the_features_folder(ag_root: Path, tmp_path:
         box_feature_path(features, path.stem)
     with pytest.raises(BoxFeatureFormatError, match="outside"):  # always raises, even under skip
         ActionGenomeDataModule(ag_root, on_bad_sample="skip").prepare_data()
+    with pytest.raises(BoxFeatureFormatError, match="outside"):  # the feature size is not read from it
+        _ = ActionGenomeDataModule(ag_root).feature_dim
     with pytest.raises(BoxFeatureFormatError, match="cannot name a file"):
         box_feature_path(features, "../stolen")

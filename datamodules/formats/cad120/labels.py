@@ -92,7 +92,7 @@ def read_cad120_activity_labels(path: str | Path) -> list[CAD120Activity]:
                 path, where, f"expected 'id,activity,SubjectN,objects...', got {show(line.strip())}"
             )
         video_id, activity, subject_text = values[:3]
-        skeleton_file(path.parent, video_id, where)
+        skeleton_file(path.parent, video_id, where, path)
         if video_id in seen:
             raise CAD120FormatError(
                 path, where, f"video {video_id!r} already listed on line {seen[video_id]}"
@@ -125,7 +125,7 @@ def read_cad120_activity_labels(path: str | Path) -> list[CAD120Activity]:
                     f"unknown object type {show(object_type)} for object {position}; "
                     f"expected one of {', '.join(CAD120_OBJECT_TYPES)}",
                 )
-            object_file(path.parent, video_id, position, where)
+            object_file(path.parent, video_id, position, where, path)
             types.append(object_type)
         activities.append(CAD120Activity(video_id, activity, subject, tuple(types)))
     return activities

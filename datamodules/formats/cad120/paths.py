@@ -28,34 +28,34 @@ LABELING_FILE = "labeling.txt"
 OBJECT_FILE_PATTERN = re.compile(r"(?P<video>.+)_obj(?P<k>\d+)\.txt")
 
 
-def skeleton_file(activity_dir: Path, video_id: str, where: str = "") -> Path:
+def skeleton_file(activity_dir: Path, video_id: str, where: str = "", source: Path | None = None) -> Path:
     """``activity_dir / f"{video_id}.txt"``, checked (see the module docstring).
 
     Args:
-        activity_dir: the folder of ``activityLabel.txt``.
+        activity_dir: the folder the video's files must lie in.
         video_id: the id as read.
-        where: the place in ``activityLabel.txt`` the id came from; default ``"video <id>"``.
+        where: the place in ``source`` the id came from; default ``"video '<id>'"``.
+        source: the file that gave the id, named by the error; default ``activity_dir/activityLabel.txt``.
 
     Raises:
         CAD120FormatError: an unsafe id or a file outside ``activity_dir``.
     """
+    return _video_file(activity_dir, video_id, ".txt", where, source)
+
+
+def object_file(
+    activity_dir: Path, video_id: str, k: int, where: str = "", source: Path | None = None
+) -> Path:
+    """``activity_dir / f"{video_id}_obj{k}.txt"``, checked like :func:`skeleton_file`."""
+    return _video_file(activity_dir, video_id, f"_obj{k}.txt", where, source)
+
+
+def _video_file(activity_dir: Path, video_id: str, suffix: str, where: str, source: Path | None) -> Path:
     return file_under_root(
         activity_dir,
         video_id,
-        ".txt",
+        suffix,
         CAD120FormatError,
-        activity_dir / ACTIVITY_LABEL_FILE,
-        where or f"video {video_id!r}",
-    )
-
-
-def object_file(activity_dir: Path, video_id: str, k: int, where: str = "") -> Path:
-    """``activity_dir / f"{video_id}_obj{k}.txt"`` (object ``k``, 1-based), checked too."""
-    return file_under_root(
-        activity_dir,
-        video_id,
-        f"_obj{k}.txt",
-        CAD120FormatError,
-        activity_dir / ACTIVITY_LABEL_FILE,
+        source or activity_dir / ACTIVITY_LABEL_FILE,
         where or f"video {video_id!r}",
     )

@@ -217,7 +217,7 @@ class ActionGenomeDataModule(StoreDataModule):
         first = next(iter(sorted(self.features_dir.glob("*.npz"))), None)
         if first is None:
             raise FileNotFoundError(f"no box-feature .npz file in {self.features_dir}")
-        return read_box_features(first).feature_dim
+        return read_box_features(box_feature_path(self.features_dir, first.stem)).feature_dim
 
     @property
     def object_classes(self) -> list[str]:
@@ -244,7 +244,8 @@ class ActionGenomeDataModule(StoreDataModule):
         missing = [str(path) for path in annotations + charades if not path.is_file()]
         if missing:
             raise FileNotFoundError(f"missing Action Genome / Charades file(s): {', '.join(missing)}")
-        return annotations + charades + sorted(self.features_dir.glob("*.npz"))
+        # is_file(): a dangling or looping symlink is no source (a video that names it fails on reading)
+        return annotations + charades + sorted(p for p in self.features_dir.glob("*.npz") if p.is_file())
 
     def _store_config(self) -> dict[str, Any]:
         return {"layout_version": _STORE_LAYOUT_VERSION, "source": "action_genome"}

@@ -10,7 +10,8 @@ import pytest
 import torch
 from lightning import Trainer, seed_everything
 
-from datamodules.cad120_datamodule import FEATURE_DIM, CAD120DataModule, cad120_tokens, derive_relations
+from datamodules.cad120_datamodule import CAD120DataModule
+from datamodules.cad120_tokens import FEATURE_DIM, cad120_tokens, derive_relations
 from datamodules.formats.cad120 import (
     CAD120_OBJECT_CLASSES,
     CAD120_SUB_ACTIVITIES,

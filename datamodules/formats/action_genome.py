@@ -37,6 +37,7 @@ from .class_names import (
     normalise_class_name,
 )
 from .errors import ActionGenomeFormatError
+from .safe_paths import id_problem
 from .safe_pickle import load_untrusted_pickle
 
 __all__ = [
@@ -149,11 +150,15 @@ def parse_frame_key(key: str) -> tuple[str, int]:
     """Split a frame key ``"001YG.mp4/000089.png"`` into ``("001YG", 89)``.
 
     Raises:
-        ValueError: the key is not of that form.
+        ValueError: the key is not of that form, or its video id does not match
+            :data:`~datamodules.formats.safe_paths.SAFE_ID_PATTERN` (it names ``features/<VIDEO_ID>.npz``).
     """
     match = _FRAME_KEY.match(key) if isinstance(key, str) else None
     if match is None:
         raise ValueError(f"expected a frame key 'VIDEO.mp4/FRAME.png', got {key!r}")
+    problem = id_problem(match["video"])  # the video id names features/<VIDEO_ID>.npz
+    if problem is not None:
+        raise ValueError(f"the video id of frame key {key!r}: {problem}")
     return match["video"], int(match["frame"])
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from .action_genome import parse_frame_key
 from .errors import BoxFeatureFormatError
+from .safe_paths import file_under_root
 
 __all__ = [
     "MAX_UNCOMPRESSED_BYTES",
@@ -72,8 +73,17 @@ class BoxFeatures:
 
 
 def box_feature_path(features_dir: str | Path, video_id: str) -> Path:
-    """The feature file of a video: ``features_dir / f"{video_id}.npz"``."""
-    return Path(features_dir) / f"{video_id}.npz"
+    """The feature file of a video: ``features_dir / f"{video_id}.npz"``, checked.
+
+    Raises:
+        BoxFeatureFormatError: ``video_id`` does not match
+            :data:`~datamodules.formats.safe_paths.SAFE_ID_PATTERN`, or the file (symlinks resolved) lies
+            outside ``features_dir``; the error names ``features_dir`` and the video.
+    """
+    features_dir = Path(features_dir)
+    return file_under_root(
+        features_dir, video_id, ".npz", BoxFeatureFormatError, features_dir, f"video {video_id!r}"
+    )
 
 
 def read_box_features(path: str | Path) -> BoxFeatures:

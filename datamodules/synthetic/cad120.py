@@ -9,7 +9,7 @@ for the 4 subjects (1, 3, 4, 5) and the 10 high-level activities, ``videos_per_a
 A video plays its activity's script (:data:`ACTIVITY_SCRIPTS`), a sequence of sub-activity segments on the
 video's objects; each segment moves the right hand (image pixels, unprojected to millimetres with the
 Kinect intrinsics at a depth in front of the body, so the reader's projection gives them back) and the
-boxes so that the relations derived by :mod:`datamodules.cad120_datamodule` tell the sub-activity:
+boxes so that the relations derived by :mod:`datamodules.cad120_tokens` tell the sub-activity:
 
 - reaching: the hand travels from where it was to just outside the object (not_contacting -> touching);
 - moving: the hand holds the object (inside its box) while the box moves up towards the body;

@@ -9,13 +9,13 @@ import time
 
 import torch
 
-from lvlm_var.vst import VSTConfig, VSTModule
+from lvlm_var.vst import VSTConfig, VSTTokenizer
 
 __all__ = ["run", "print_table"]
 
 
 def run(batch_size: int = 32, repeats: int = 3, warmup: int = 1, seed: int = 0) -> list[dict]:
-    """Time ``VSTModule.encode`` (skeleton to codes) and ``tokenize`` (to narratives) on random clips.
+    """Time ``VSTTokenizer.encode`` (skeleton to codes) and ``tokenize`` (to narratives) on random clips.
 
     Args:
         batch_size: clips per call (64 frames, 25 joints, 2 bodies each).
@@ -29,7 +29,7 @@ def run(batch_size: int = 32, repeats: int = 3, warmup: int = 1, seed: int = 0) 
     """
     torch.manual_seed(seed)
     config = VSTConfig.ntu()
-    module = VSTModule(config).eval()
+    module = VSTTokenizer(config).eval()
     skeleton = torch.randn(batch_size, 3, config.num_frames, config.num_joints, config.num_bodies) * 0.3
     module.encode(skeleton)  # k-means initialises the fresh codebook on the first batch it sees
     module.refresh_code_names()

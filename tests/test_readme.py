@@ -1,4 +1,4 @@
-"""The README's "use it in your own project" snippet runs as written."""
+"""The README's "use it in your own project" snippets run as written."""
 
 from __future__ import annotations
 
@@ -10,18 +10,30 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def _own_project_snippet() -> str:
-    section = README.read_text().split("## Use it in your own project", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "README has no python snippet under 'Use it in your own project'"
-    return match.group(1)
+def _own_project_snippets() -> list[str]:
+    section = README.read_text().split("## Use it in your own project", 1)[1].split("\n## ", 1)[0]
+    snippets = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(snippets) == 2, "README's 'Use it in your own project' should hold the VST and LaIAR snippets"
+    return snippets
 
 
-def test_own_project_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from datamodules.synthetic import write_synthetic_ntu
+def _run(snippet: str) -> None:
+    exec(compile(snippet, str(README), "exec"), {"__name__": "readme"})
 
-    write_synthetic_ntu(tmp_path / "data" / "synthetic" / "ntu", seed=0)
+
+def test_vst_tokenizer_snippet_runs(synthetic_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "synthetic").symlink_to(synthetic_root)  # the session's data, not a second copy
     monkeypatch.chdir(tmp_path)
-    exec(compile(_own_project_snippet(), str(README), "exec"), {})
-    assert "torch.Size([8, 3, 32, 25, 2]) 60" in capsys.readouterr().out
+    _run(_own_project_snippets()[0])
+    shape, narrative = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert shape == "torch.Size([8, 3, 32, 25, 2]) 60"
+    assert re.fullmatch(r"\[\d+(, \d+)*\] (<act_\d+> [a-z ,]+ \(\d+\.\d s\) ?)+", narrative)
+
+
+def test_laiar_batch_builder_snippet_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    _run(_own_project_snippets()[1])
+    prediction, explanation = capsys.readouterr().out.strip().splitlines()[-1].split(" | ")
+    assert prediction in ("pick up", "put down")
+    assert all(re.match(r"person-(cup|box|door): ", line) for line in explanation.split("; ")), explanation

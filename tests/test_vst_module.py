@@ -12,7 +12,14 @@ from torch.utils.data import DataLoader
 
 from callbacks.narrative_writer import NarrativeWriter
 from lvlm_var.batches import SkeletonBatch
-from lvlm_var.vst import ActionNarrative, BagOfCodesProbe, VSTConfig, VSTModule
+from lvlm_var.vst import (
+    ActionNarrative,
+    BagOfCodesProbe,
+    VSTConfig,
+    VSTModule,
+    VSTTokenizer,
+    load_vst_tokenizer,
+)
 
 CONFIG = VSTConfig.tiny(num_classes=3)
 
@@ -56,7 +63,7 @@ class _RecordOutputs(Callback):
 def test_every_trainable_parameter_gets_a_gradient() -> None:
     torch.manual_seed(0)
     module = VSTModule(CONFIG)
-    for block in module.encoder.blocks:  # CTR-GC's refinement starts switched off (alpha = 0)
+    for block in module.tokenizer.encoder.blocks:  # CTR-GC's refinement starts switched off (alpha = 0)
         block.graph_conv.alpha.data.fill_(0.5)
     batch = _batch()
     output = module(batch["skeleton"])
@@ -105,7 +112,7 @@ def test_tokenize_narrative_round_trip() -> None:
     module = VSTModule(CONFIG)
     narratives = module.tokenize(_batch()["skeleton"], fps=20.0)
     assert len(narratives) == 4
-    names = module.code_names
+    names = module.tokenizer.code_names
     for narrative in narratives:
         assert sum(s.length for s in narrative.segments) == CONFIG.num_steps
         parsed = ActionNarrative.from_text(narrative.text)
@@ -119,7 +126,7 @@ def test_tokenize_narrative_round_trip() -> None:
 def test_flicker_is_merged_into_its_neighbour() -> None:
     module = VSTModule(VSTConfig.from_name("tiny", num_classes=3, min_run=2))
     codes = torch.tensor([[3, 3, 3, 7, 3, 3, 5, 5], [1, 1, 1, 1, 1, 1, 1, 1]])
-    first, second = module.narratives(codes, fps=30.0)
+    first, second = module.tokenizer.narratives(codes, fps=30.0)
     assert first.codes == [3, 5] and [s.length for s in first.segments] == [6, 2]
     assert first.segments[0].seconds == pytest.approx(6 * 4 / 30.0)
     assert second.codes == [1]
@@ -134,13 +141,13 @@ def test_checkpoint_round_trip_keeps_tokens_and_names(tmp_path: Path) -> None:
     trainer.fit(module, _loader(3))
     path = tmp_path / "vst.ckpt"
     trainer.save_checkpoint(path)
-    stored = torch.load(path, weights_only=False)["vst_code_names"]
+    stored = torch.load(path, weights_only=True)["state_dict"]["tokenizer._extra_state"]["code_names"]
     skeleton = _batch(seed=9)["skeleton"]
     before = [n.text for n in module.tokenize(skeleton)]
     loaded = VSTModule.load_from_checkpoint(path)
-    assert loaded.code_names == module.code_names == stored
+    assert loaded.tokenizer.code_names == module.tokenizer.code_names == stored
     assert [n.text for n in loaded.tokenize(skeleton)] == before
-    assert loaded.refresh_code_names() == stored  # recomputing from the loaded weights gives the same names
+    assert loaded.tokenizer.refresh_code_names() == stored  # the loaded weights give the same names
 
 
 def test_predict_writes_one_json_line_per_clip(tmp_path: Path) -> None:
@@ -196,3 +203,47 @@ def test_reconstruction_loss_counts_only_frames_with_a_body() -> None:
     velocity = (skeleton[:, :, 1:] - skeleton[:, :, :-1]) * CONFIG.frame_rate
     velocity_errors = (decoded.velocities[:, :, :-1] - velocity).abs().permute(0, 2, 4, 1, 3)[both]
     torch.testing.assert_close(losses["velocity"], velocity_errors.mean())
+
+
+def _old_layout(state_dict: dict) -> dict:
+    """A state dict as VSTModule wrote it before the tokenizer was a submodule (no code names in it)."""
+    return {k.removeprefix("tokenizer."): v for k, v in state_dict.items() if k != "tokenizer._extra_state"}
+
+
+def test_checkpoints_of_the_layout_before_the_tokenizer_load(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = VSTModule(CONFIG)
+    checkpoint = torch.load(_saved(module, tmp_path / "new.ckpt"), weights_only=True)
+    skeleton = _batch(seed=9)["skeleton"]
+    before = [n.text for n in module.tokenize(skeleton)]
+    checkpoint["state_dict"] = _old_layout(checkpoint["state_dict"])
+    assert any(k.startswith("encoder.") for k in checkpoint["state_dict"])
+    old = tmp_path / "old.ckpt"
+    torch.save(checkpoint, old)
+    for loaded in (VSTModule.load_from_checkpoint(old).tokenizer, load_vst_tokenizer(old)):
+        assert [n.text for n in loaded.tokenize(skeleton)] == before
+    fresh = VSTModule(CONFIG)
+    fresh.load_state_dict(_old_layout(module.state_dict()))  # strict: every key is accounted for
+    assert [n.text for n in fresh.tokenize(skeleton)] == before
+
+
+def test_load_vst_tokenizer_reads_only_the_tokenizer(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = VSTModule(CONFIG)
+    tokenizer = load_vst_tokenizer(_saved(module, tmp_path / "vst.ckpt"))
+    assert isinstance(tokenizer, VSTTokenizer) and not hasattr(tokenizer, "head")
+    assert tokenizer.code_names == module.tokenizer.code_names
+    torch.save({"state_dict": {}}, tmp_path / "other.ckpt")
+    with pytest.raises(ValueError, match=r"other\.ckpt: not a VSTModule checkpoint"):
+        load_vst_tokenizer(tmp_path / "other.ckpt")
+    with pytest.raises(FileNotFoundError, match=r"VST checkpoint '.*missing\.ckpt' not found"):
+        load_vst_tokenizer(tmp_path / "missing.ckpt")
+
+
+def _saved(module: VSTModule, path: Path) -> Path:
+    trainer = _trainer(
+        max_steps=1, limit_val_batches=0, default_root_dir=path.parent, enable_checkpointing=False
+    )
+    trainer.fit(module, _loader(1))
+    trainer.save_checkpoint(path)
+    return path

@@ -6,7 +6,7 @@ import torch
 from vst_synthetic_motions import standing_pose
 
 from lvlm_var.skeleton_layout import KINECT_V1_LAYOUT, KINECT_V2_LAYOUT
-from lvlm_var.vst import VSTConfig, VSTModule, describe_pose_motion, name_codes
+from lvlm_var.vst import VSTConfig, VSTTokenizer, describe_pose_motion, name_codes
 
 CONFIG = VSTConfig.tiny()
 
@@ -78,7 +78,7 @@ def test_kinect_v1_layout_is_named_with_the_same_parts() -> None:
 
 def test_code_names_are_deterministic_given_the_weights() -> None:
     torch.manual_seed(0)
-    module = VSTModule(VSTConfig.tiny(num_joints=20, num_bodies=1))
+    module = VSTTokenizer(VSTConfig.tiny(num_joints=20, num_bodies=1))
     module(torch.randn(8, 3, 16, 20, 1))  # k-means initialises the codebook
     first = name_codes(module.quantizer, module.decoder, module.config)
     assert len(first) == module.config.codebook_size and all(first)

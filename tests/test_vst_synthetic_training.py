@@ -53,7 +53,7 @@ def test_short_training_gives_class_meaningful_used_codes() -> None:
         f"{config.codebook_size}, train/perplexity {metrics['train/perplexity']:.1f}, "
         f"mean segments {mean_segments:.2f} of {config.num_steps} steps"
     )
-    names = module.code_names
+    names = module.tokenizer.code_names
     for label, class_name in enumerate(CLASS_NAMES):
         counts = Counter(c for n, y in zip(narratives, labels, strict=True) if y == label for c in n.codes)
         print(f"{class_name}: " + "; ".join(f"<act_{c}> {names[c]} x{k}" for c, k in counts.most_common(3)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, Protocol
 
 import torch
@@ -21,8 +20,7 @@ from lvlm_var.lvlm.generation import generate_continuations
 from lvlm_var.lvlm.loading import load_backbone
 from lvlm_var.lvlm.prompts import LABEL_END, EncodedPrompt, PromptBuilder
 from lvlm_var.lvlm.scoring import pad_sequences, score_classes
-from lvlm_var.vst.config import VSTConfig
-from lvlm_var.vst.module import VSTModule
+from lvlm_var.vst.module import load_vst_tokenizer
 from lvlm_var.vst.narrative import ActionNarrative
 
 __all__ = ["NarrativeSource", "LVLMClassifierModule"]
@@ -87,20 +85,13 @@ class LVLMClassifierModule(LightningModule):
     # ----------------------------------------------------------------- construction
 
     def load_narrative_source(self) -> NarrativeSource:
-        """The VST, loaded from ``vst_checkpoint`` on CPU (Lightning moves it with this module).
+        """The VST tokenizer alone (no decoder-training parts), loaded from ``vst_checkpoint`` on CPU
+        (Lightning moves it with this module).
 
         Raises:
             FileNotFoundError: no file at ``vst_checkpoint``.
         """
-        path = Path(self.hparams.vst_checkpoint)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"VST checkpoint {str(path)!r} not found: train the VST first and pass its "
-                "Lightning checkpoint as vst_checkpoint"
-            )
-        # VST checkpoints keep their VSTConfig dataclass in the hyperparameters.
-        with torch.serialization.safe_globals([VSTConfig]):
-            return VSTModule.load_from_checkpoint(path, map_location="cpu")
+        return load_vst_tokenizer(self.hparams.vst_checkpoint, map_location="cpu")
 
     def _load_device(self) -> torch.device:
         # 4-bit weights cannot move after loading: build them where this rank will run.

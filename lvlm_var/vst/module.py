@@ -1,11 +1,10 @@
-"""``VSTModule``: trains the VST tokenizer and turns skeleton clips into action narratives.
+"""``VSTModule``: trains the :class:`~lvlm_var.vst.tokenizer.VSTTokenizer` it wraps.
 
-Pipeline: skeleton ``(B, 3, T, V, M)`` -> :class:`~lvlm_var.vst.encoder.VSTEncoder` (CTR-GCN class,
-``T / 4`` steps) -> :class:`~lvlm_var.vst.quantizer.VSTQuantizer` (EMA codebook, ``<act_k>`` codes) ->
-(training) :class:`~lvlm_var.vst.decoder.VSTDecoder` back to positions and velocities, and
-:class:`~lvlm_var.vst.head.TokenClassifierHead` on the quantized tokens -> (inference)
-:func:`~lvlm_var.vst.narrative.merge_token_runs` with the codes' names from
-:mod:`~lvlm_var.vst.naming` -> :class:`~lvlm_var.vst.narrative.ActionNarrative`.
+The tokenizer (``self.tokenizer``: encoder, quantizer, decoder, code names) turns skeleton clips into
+action narratives; this LightningModule adds what only training needs: the reconstruction of positions
+and velocities through the tokenizer's :class:`~lvlm_var.vst.decoder.VSTDecoder`, the
+:class:`~lvlm_var.vst.head.TokenClassifierHead` on the quantized tokens, the bag-of-codes probe, metrics
+and the optimizer. :func:`load_vst_tokenizer` reads just the tokenizer back from a checkpoint.
 
 Training loss::
 
@@ -25,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -36,16 +36,59 @@ from torchmetrics.classification import MulticlassAccuracy
 from ..batches import SkeletonBatch
 from ..distributed import distributed_world
 from .config import VSTConfig
-from .decoder import DecodedMotion, VSTDecoder
-from .encoder import VSTEncoder
-from .graph import COORDINATES
+from .decoder import DecodedMotion
 from .head import TokenClassifierHead
-from .naming import name_codes
-from .narrative import ActionNarrative, merge_token_runs
+from .narrative import ActionNarrative
 from .probe import BagOfCodesProbe
-from .quantizer import VSTQuantizer, codebook_usage
+from .quantizer import codebook_usage
+from .tokenizer import VSTTokenizer
 
-__all__ = ["VSTModule", "VSTOutput"]
+__all__ = ["VSTModule", "VSTOutput", "load_vst_tokenizer"]
+
+# Checkpoints written before the tokenizer became a submodule hold its parts at the top level.
+_TOKENIZER_PARTS = ("encoder.", "quantizer.", "decoder.")
+
+
+def _move_tokenizer_keys(state_dict: dict[str, Any], prefix: str = "") -> None:
+    """Rename ``{prefix}encoder.*`` (and quantizer, decoder) to ``{prefix}tokenizer.encoder.*``, in place."""
+    for key in [k for k in state_dict if k.startswith(tuple(prefix + p for p in _TOKENIZER_PARTS))]:
+        state_dict[f"{prefix}tokenizer.{key[len(prefix):]}"] = state_dict.pop(key)
+
+
+def load_vst_tokenizer(checkpoint_path: str | Path, map_location: str | torch.device = "cpu") -> VSTTokenizer:
+    """The :class:`VSTTokenizer` of a :class:`VSTModule` Lightning checkpoint, without the training parts.
+
+    Reads the checkpoint with ``torch.load(weights_only=True)``; checkpoints written before the tokenizer
+    was a submodule load too.
+
+    Raises:
+        FileNotFoundError: no file at ``checkpoint_path``.
+        ValueError: the file is not a VSTModule checkpoint (no VST config or no tokenizer weights).
+    """
+    path = Path(checkpoint_path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"VST checkpoint {str(path)!r} not found: train the VST first (a VSTModule fit) and pass its "
+            "Lightning checkpoint"
+        )
+    # Older VST checkpoints keep their VSTConfig dataclass in the hyperparameters.
+    with torch.serialization.safe_globals([VSTConfig]):
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    config = checkpoint.get("hyper_parameters", {}).get("config") if isinstance(checkpoint, dict) else None
+    if config is None or "state_dict" not in checkpoint:
+        raise ValueError(
+            f"{path}: not a VSTModule checkpoint: expected 'hyper_parameters' with a VST 'config' and a "
+            "'state_dict'"
+        )
+    state = dict(checkpoint["state_dict"])
+    _move_tokenizer_keys(state)
+    prefix = "tokenizer."
+    tokenizer_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    if not tokenizer_state:
+        raise ValueError(f"{path}: the state_dict holds no VST tokenizer weights (keys 'tokenizer.*')")
+    tokenizer = VSTTokenizer(config if isinstance(config, VSTConfig) else VSTConfig(**config))
+    tokenizer.load_state_dict(tokenizer_state)
+    return tokenizer
 
 
 class VSTOutput(NamedTuple):
@@ -67,7 +110,7 @@ class VSTOutput(NamedTuple):
 
 
 class VSTModule(LightningModule):
-    """The VST tokenizer as a LightningModule.
+    """Trains a :class:`VSTTokenizer` (``self.tokenizer``) with reconstruction, commitment and a token head.
 
     Args:
         config: hyperparameters (or their dict, as stored in checkpoints); ``None`` is the NTU preset
@@ -97,9 +140,7 @@ class VSTModule(LightningModule):
                 f"{learning_rate}, {weight_decay}, {warmup_steps}"
             )
         cfg = self.config
-        self.encoder = VSTEncoder(cfg)
-        self.quantizer = VSTQuantizer(cfg)
-        self.decoder = VSTDecoder(cfg)
+        self.tokenizer = VSTTokenizer(cfg)
         self.head = TokenClassifierHead(cfg)
         self.probe = BagOfCodesProbe(cfg.codebook_size, cfg.num_classes, cfg.probe_ridge)
         self.train_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
@@ -109,7 +150,6 @@ class VSTModule(LightningModule):
         self.test_probe_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
         self.register_buffer("train_code_counts", torch.zeros(cfg.codebook_size), persistent=False)
         self.register_buffer("eval_code_counts", torch.zeros(cfg.codebook_size), persistent=False)
-        self._code_names: list[str] | None = None
 
     def configure_model(self) -> None:
         """Rebuild the quantizer, keeping its state, when the process group changed since construction.
@@ -117,34 +157,13 @@ class VSTModule(LightningModule):
         LightningCLI builds the module before DDP starts; the codebook must all-reduce its statistics once
         it runs in several processes. Safe to call more than once.
         """
-        synchronize = distributed_world()
-        if synchronize != self.quantizer.synchronize:
-            state = self.quantizer.state_dict()
-            self.quantizer = VSTQuantizer(self.config, synchronize=synchronize).to(
-                self.quantizer.codebook.device
-            )
-            self.quantizer.load_state_dict(state)
+        self.tokenizer.synchronize_codebook(distributed_world())
 
     # ----------------------------------------------------------------------------------------- forward
 
-    def _check_skeleton(self, skeleton: Tensor, where: str) -> None:
-        cfg = self.config
-        if (
-            skeleton.ndim != 5
-            or skeleton.shape[1] != COORDINATES
-            or skeleton.shape[3] != cfg.num_joints
-            or skeleton.shape[4] != cfg.num_bodies
-            or skeleton.shape[2] % cfg.temporal_downsample
-        ):
-            raise ValueError(
-                f"VSTModule.{where}: skeleton must be "
-                f"(B, {COORDINATES}, T, {cfg.num_joints}, {cfg.num_bodies}) "
-                f"with T a multiple of {cfg.temporal_downsample}, got {tuple(skeleton.shape)}"
-            )
-
     def forward_features(self, skeleton: Tensor) -> Tensor:
         """Encoder features before quantization: ``(B, C, T, V, M)`` -> ``(B, S, D)``."""
-        return self.encoder(skeleton)
+        return self.tokenizer.forward_features(skeleton)
 
     def forward_head(self, quantized: Tensor) -> Tensor:
         """Class logits of the token head: ``(B, S, D)`` -> ``(B, num_classes)``."""
@@ -152,64 +171,22 @@ class VSTModule(LightningModule):
 
     def forward(self, skeleton: Tensor) -> VSTOutput:
         """Encode, quantize, decode and classify ``skeleton`` ``(B, C, T, V, M)``."""
-        self._check_skeleton(skeleton, "forward")
-        quantized = self.quantizer(self.forward_features(skeleton))
+        quantized = self.tokenizer(skeleton)
         return VSTOutput(
             quantized.codes,
             quantized.quantized,
             quantized.commitment_loss,
             self.forward_head(quantized.quantized),
-            self.decoder(quantized.quantized),
+            self.tokenizer.decoder(quantized.quantized),
         )
 
-    @torch.no_grad()
-    def encode(self, skeleton: Tensor) -> Tensor:
-        """Codes of ``skeleton`` ``(B, C, T, V, M)`` -> ``(B, S)`` long, in eval mode (no codebook update)."""
-        self._check_skeleton(skeleton, "encode")
-        was_training = self.training
-        self.eval()
-        try:
-            return self.quantizer(self.forward_features(skeleton.to(self.device, torch.float32))).codes
-        finally:
-            self.train(was_training)
-
-    # ---------------------------------------------------------------------------------------- narratives
-
-    @property
-    def code_names(self) -> list[str]:
-        """Name of every code (computed on first use, refreshed after training, stored in checkpoints)."""
-        if self._code_names is None:
-            self.refresh_code_names()
-        return list(self._code_names)
-
-    def refresh_code_names(self) -> list[str]:
-        """Recompute every code's name from the current decoder and codebook (deterministic)."""
-        self._code_names = name_codes(self.quantizer, self.decoder, self.config)
-        return list(self._code_names)
-
-    def narratives(self, codes: Tensor, fps: float) -> list[ActionNarrative]:
-        """Run-length merged narratives of ``codes`` ``(B, S)``; a step is ``temporal_downsample / fps`` s."""
-        if fps <= 0:
-            raise ValueError(f"fps must be > 0, got {fps}")
-        names = self.code_names
-        seconds_per_step = self.config.temporal_downsample / fps
-        return [merge_token_runs(row, names, seconds_per_step, self.config.min_run) for row in codes.tolist()]
-
     def tokenize(self, skeleton: Tensor, fps: float = 30.0) -> list[ActionNarrative]:
-        """Skeleton clips to action narratives.
+        """The tokenizer's narratives of ``skeleton`` (see :meth:`VSTTokenizer.tokenize`)."""
+        return self.tokenizer.tokenize(skeleton, fps)
 
-        Args:
-            skeleton: ``(B, 3, T, V, M)`` with ``T`` a multiple of the temporal down-sampling.
-            fps: frame rate of ``skeleton`` (sets the segments' durations in seconds).
-
-        Returns:
-            ``B`` narratives, e.g. ``<act_17> right hand rises fast (0.4 s) <act_3> stands still (1.2 s)``.
-
-        Raises:
-            ValueError: wrong skeleton shape or ``fps <= 0``.
-        """
-        self._check_skeleton(skeleton, "tokenize")
-        return self.narratives(self.encode(skeleton), fps)
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        _move_tokenizer_keys(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     # ------------------------------------------------------------------------------------------ training
 
@@ -270,7 +247,7 @@ class VSTModule(LightningModule):
         self.log("train/acc", self.train_accuracy, on_step=False, on_epoch=True, batch_size=batch_size)
         self._count_codes(self.train_code_counts, output.codes)
         self.probe.accumulate(output.codes, batch["label"])
-        narratives = self.narratives(output.codes, self.config.frame_rate)
+        narratives = self.tokenizer.narratives(output.codes, self.config.frame_rate)
         return {"loss": losses["loss"], **self._retention(narratives, output.codes)}
 
     def on_train_epoch_start(self) -> None:
@@ -279,10 +256,10 @@ class VSTModule(LightningModule):
 
     def on_train_epoch_end(self) -> None:
         self._log_usage("train", self.train_code_counts)
-        self.refresh_code_names()
+        self.tokenizer.refresh_code_names()
 
     def on_fit_end(self) -> None:
-        self.refresh_code_names()
+        self.tokenizer.refresh_code_names()
 
     # --------------------------------------------------------------------------------- evaluation
 
@@ -301,7 +278,7 @@ class VSTModule(LightningModule):
         self._count_codes(self.eval_code_counts, output.codes)
         if self.probe.fitted:
             getattr(self, f"{stage}_probe_accuracy").update(self.probe(output.codes), batch["label"])
-        narratives = self.narratives(output.codes, self.config.frame_rate)
+        narratives = self.tokenizer.narratives(output.codes, self.config.frame_rate)
         return {"loss": losses["loss"], **self._retention(narratives, output.codes)}
 
     def _start_evaluation(self) -> None:
@@ -342,8 +319,8 @@ class VSTModule(LightningModule):
             None when the batch has none; ``narrative`` parses back with ``ActionNarrative.from_text``),
             ``tokens_kept`` ``(B,)`` and ``tokens_total`` ``(B,)``.
         """
-        codes = self.encode(batch["skeleton"])
-        narratives = self.narratives(codes, self.config.frame_rate)
+        codes = self.tokenizer.encode(batch["skeleton"])
+        narratives = self.tokenizer.narratives(codes, self.config.frame_rate)
         labels = batch["label"].tolist() if "label" in batch else [None] * len(narratives)
         records = [
             {
@@ -356,15 +333,6 @@ class VSTModule(LightningModule):
             for name, label, n in zip(batch["name"], labels, narratives, strict=True)
         ]
         return {"records": records, **self._retention(narratives, codes)}
-
-    # ---------------------------------------------------------------------------------- checkpoints
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["vst_code_names"] = self.refresh_code_names()
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        if "vst_code_names" in checkpoint:
-            self._code_names = list(checkpoint["vst_code_names"])
 
     # ------------------------------------------------------------------------------------ optimizer
 

@@ -1,0 +1,85 @@
+"""Every experiment YAML parses through the CLI, and every synthetic one runs a ``fast_dev_run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lvlm_var.cli import run_lightning_cli
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+YAMLS = sorted(EXPERIMENTS.glob("*.yaml"))
+SYNTHETIC = [path for path in YAMLS if path.stem.startswith("synthetic_")]
+
+
+def _config_arguments(path: Path) -> list[str]:
+    """``--config`` arguments: an override file (no model class of its own) goes after its stage's NTU-60
+    X-Sub base."""
+    if "class_path" in (yaml.safe_load(path.read_text()).get("model") or {}):
+        return ["--config", str(path)]
+    base = EXPERIMENTS / f"ntu60_xsub_{path.stem.rsplit('_', 1)[1]}.yaml"
+    return ["--config", str(base), "--config", str(path)]
+
+
+@pytest.mark.parametrize("path", YAMLS, ids=[p.stem for p in YAMLS])
+def test_experiment_parses(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Parsing only, so real-data YAMLs parse although their data sets and weights are not here."""
+    with pytest.raises(SystemExit) as exit_info:
+        run_lightning_cli(["fit", *_config_arguments(path), "--print_config"])
+    assert exit_info.value.code in (0, None)
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["model"]["class_path"].startswith("lvlm_var.")
+    assert config["data"]["class_path"].startswith("datamodules.")
+
+
+def _fast_dev_run_arguments(path: Path, synthetic_root: Path) -> list[str]:
+    """``--config path``, its data read from the session's synthetic set, ``--trainer.fast_dev_run true``."""
+    data = yaml.safe_load(path.read_text())["data"]
+    root = synthetic_root / Path(data["init_args"]["data_dir"]).relative_to("data/synthetic")
+    arguments = ["--config", str(path), "--data.init_args.data_dir", str(root)]
+    arguments += ["--trainer.fast_dev_run", "true"]
+    if "missing_skeletons_file" in data["init_args"]:
+        missing = root / "NTU_RGBD_samples_with_missing_skeletons.txt"
+        arguments += ["--data.init_args.missing_skeletons_file", str(missing)]
+    return arguments
+
+
+@pytest.fixture(scope="module")
+def vst_checkpoint(synthetic_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The weights after ``synthetic_vst.yaml``'s fast_dev_run fit (which saves no checkpoint itself)."""
+    folder = tmp_path_factory.mktemp("synthetic_vst")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(folder)
+        arguments = _fast_dev_run_arguments(EXPERIMENTS / "synthetic_vst.yaml", synthetic_root)
+        cli = run_lightning_cli(["fit", *arguments])
+    assert cli.trainer.callback_metrics["train/loss"] > 0
+    cli.trainer.save_checkpoint(folder / "vst.ckpt")
+    return folder / "vst.ckpt"
+
+
+@pytest.mark.parametrize("path", SYNTHETIC, ids=[p.stem for p in SYNTHETIC])
+def test_synthetic_experiment_fast_dev_runs(
+    path: Path, synthetic_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """fit, then test, one batch through the CLI on the session's synthetic data (the VST's fit is the
+    ``vst_checkpoint`` fixture, which stage 2, ``synthetic_lvlm``, reads)."""
+    monkeypatch.chdir(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    arguments = _fast_dev_run_arguments(path, synthetic_root)
+    if path.stem == "synthetic_vst":
+        arguments += ["--ckpt_path", str(request.getfixturevalue("vst_checkpoint"))]
+    else:
+        if "vst_checkpoint" in config["model"]["init_args"]:
+            arguments += ["--model.init_args.vst_checkpoint", str(request.getfixturevalue("vst_checkpoint")),
+                          "--model.init_args.config.tiny_llava_cache", str(tmp_path / "tiny-llava")]
+        fit = run_lightning_cli(["fit", *arguments])
+        assert fit.trainer.callback_metrics["train/loss"] > 0
+    test = run_lightning_cli(["test", *arguments])
+    assert any(key.startswith("test/") for key in test.trainer.callback_metrics)
+    writers = [c for c in config["trainer"]["callbacks"] if c["class_path"].endswith("ExplanationWriter")]
+    for writer in writers:  # one record per test clip of the single fast_dev_run batch
+        records = Path(writer["init_args"]["output_path"]).read_text().splitlines()
+        assert len(records) == test.datamodule.batch_size

@@ -23,7 +23,6 @@ segments) and ``tokens_total`` ``(B,)`` (token steps) for ``TokenRetentionLogger
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from typing import Any, NamedTuple
 
@@ -34,6 +33,8 @@ from torch import Tensor
 from torchmetrics.classification import MulticlassAccuracy
 
 from ..batches import SkeletonBatch
+from ..random_state import RandomStateCheckpointing
+from ..schedule import WarmupCosine
 from .config import VSTConfig
 from .decoder import DecodedMotion, VSTDecoder
 from .encoder import VSTEncoder
@@ -65,7 +66,7 @@ class VSTOutput(NamedTuple):
     reconstruction: DecodedMotion
 
 
-class VSTModule(LightningModule):
+class VSTModule(RandomStateCheckpointing, LightningModule):
     """The VST tokenizer as a LightningModule.
 
     Args:
@@ -360,10 +361,12 @@ class VSTModule(LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["vst_code_names"] = self.refresh_code_names()
+        super().on_save_checkpoint(checkpoint)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if "vst_code_names" in checkpoint:
             self._code_names = list(checkpoint["vst_code_names"])
+        super().on_load_checkpoint(checkpoint)
 
     # ------------------------------------------------------------------------------------ optimizer
 
@@ -372,13 +375,5 @@ class VSTModule(LightningModule):
             self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
         )
         total = max(int(self.trainer.estimated_stepping_batches), 1)
-        warmup = min(self.hparams.warmup_steps, total // 2)
-
-        def schedule(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            progress = min((step - warmup) / max(total - warmup, 1), 1.0)
-            return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        scheduler = WarmupCosine(optimizer, total, min(self.hparams.warmup_steps, total // 2))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -88,9 +88,7 @@ def _fit(
 
 
 @pytest.mark.parametrize("build", [_laiar, _vst], ids=["laiar", "vst"])
-def test_resume_at_an_epoch_boundary_equals_the_straight_run(
-    build, tmp_path: Path, one_cpu_thread
-) -> None:
+def test_resume_at_an_epoch_boundary_equals_the_straight_run(build, tmp_path: Path, one_cpu_thread) -> None:
     straight, straight_metrics = _fit(build, tmp_path / "straight", max_epochs=4)
     resumed, resumed_metrics = _fit(
         build, tmp_path / "resumed", max_epochs=4, seed=123, ckpt_path=tmp_path / "straight" / "epoch=1.ckpt"
@@ -103,8 +101,9 @@ def test_resume_at_an_epoch_boundary_equals_the_straight_run(
 @pytest.mark.parametrize("build", [_laiar, _vst], ids=["laiar", "vst"])
 def test_resume_with_more_epochs_follows_the_longer_schedule(build, tmp_path: Path, one_cpu_thread) -> None:
     short, _ = _fit(build, tmp_path / "short", max_epochs=2)
-    assert short.lr[5] < 0.1 * short.lr[2]  # the 2-epoch schedule is near its end
-    resumed, _ = _fit(build, tmp_path / "resumed", max_epochs=4, ckpt_path=tmp_path / "short" / "epoch=1.ckpt")
+    assert short.lr[5] < 0.2 * max(short.lr.values())  # the 2-epoch schedule is near its end
+    checkpoint = tmp_path / "short" / "epoch=1.ckpt"
+    resumed, _ = _fit(build, tmp_path / "resumed", max_epochs=4, ckpt_path=checkpoint)
     straight, _ = _fit(build, tmp_path / "straight", max_epochs=4)
     assert sorted(resumed.lr) == list(range(6, 12))
     assert all(resumed.lr[step] > 0 for step in resumed.lr)

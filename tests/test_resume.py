@@ -15,7 +15,7 @@ import pytest
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from lvlm_var.dtformer import LaIARModule
 from lvlm_var.vst import VSTConfig, VSTModule
@@ -37,12 +37,12 @@ class _Record(Callback):
         self.lr[trainer.global_step] = trainer.optimizers[0].param_groups[0]["lr"]
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        self.loss[trainer.global_step] = outputs["loss"].item()
+        self.loss[trainer.global_step - 1] = outputs["loss"].item()  # the step has been taken
 
 
-def _laiar() -> tuple[LightningModule, list, list]:
+def _laiar() -> tuple[LightningModule, Dataset, Dataset]:
     module = LaIARModule(**tiny_module_kwargs(), lr=1e-3, warmup_fraction=0.2)
-    return module, list(RandomSceneGraphDataset(12, seed=1)), list(RandomSceneGraphDataset(6, seed=2))
+    return module, RandomSceneGraphDataset(12, seed=1), RandomSceneGraphDataset(6, seed=2)
 
 
 def _vst_clips(count: int, seed: int) -> list[dict]:
@@ -57,12 +57,12 @@ def _vst_clips(count: int, seed: int) -> list[dict]:
     ]
 
 
-def _vst() -> tuple[LightningModule, list, list]:
+def _vst() -> tuple[LightningModule, Dataset, Dataset]:
     return VSTModule(VST, learning_rate=1e-2, warmup_steps=2), _vst_clips(12, 1), _vst_clips(6, 2)
 
 
 def _fit(
-    build: Callable[[], tuple[LightningModule, list, list]],
+    build: Callable[[], tuple[LightningModule, Dataset, Dataset]],
     root: Path,
     max_epochs: int,
     seed: int = 0,

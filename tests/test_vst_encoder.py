@@ -65,7 +65,7 @@ def test_config_checks_name_the_field() -> None:
     with pytest.raises(
         ValueError, match=r"unknown VST preset 'huge'; valid presets: ntu, nw_ucla, small, tiny"
     ):
-        VSTConfig.from_name("huge")
+        VSTConfig.preset("huge")
     with pytest.raises(ValueError, match=r"unknown VSTConfig field\(s\) \['codebook'\]"):
-        VSTConfig.from_name("tiny", codebook=3)
-    assert VSTConfig.from_name("nw_ucla", num_classes=12).num_joints == 20
+        VSTConfig.preset("tiny", codebook=3)
+    assert VSTConfig.preset("nw_ucla", num_classes=12).num_joints == 20

@@ -124,7 +124,7 @@ def test_tokenize_narrative_round_trip() -> None:
 
 
 def test_flicker_is_merged_into_its_neighbour() -> None:
-    module = VSTModule(VSTConfig.from_name("tiny", num_classes=3, min_run=2))
+    module = VSTModule(VSTConfig.preset("tiny", num_classes=3, min_run=2))
     codes = torch.tensor([[3, 3, 3, 7, 3, 3, 5, 5], [1, 1, 1, 1, 1, 1, 1, 1]])
     first, second = module.tokenizer.narratives(codes, fps=30.0)
     assert first.codes == [3, 5] and [s.length for s in first.segments] == [6, 2]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import torch
 from lightning import LightningModule
 from torch import Tensor
-from torch.optim.lr_scheduler import LambdaLR
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassRecall, MultilabelAveragePrecision
 
@@ -19,13 +17,15 @@ from lvlm_var.dtformer.explain import Naming, TripletVocabulary, explain_video
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
 from lvlm_var.explanation import ExplanationRecord
+from lvlm_var.random_state import RandomStateCheckpointing
+from lvlm_var.schedule import WarmupCosine
 
 __all__ = ["LaIARModule"]
 
 Stage = Literal["val", "test", "predict"]
 
 
-class LaIARModule(LightningModule):
+class LaIARModule(RandomStateCheckpointing, LightningModule):
     """LaIAR on Lightning.
 
     Training runs both branches and optimises Eq. 11, logging ``train/loss``, ``train/loss_cls``,
@@ -402,22 +402,5 @@ class LaIARModule(LightningModule):
             lr=lr,
         )
         total = max(1, int(self.trainer.estimated_stepping_batches))
-        schedule = _WarmupCosine(warmup=int(total * self.hparams.warmup_fraction), total=total)
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": LambdaLR(optimizer, schedule), "interval": "step"},
-        }
-
-
-class _WarmupCosine:
-    """Learning-rate factor: linear warm-up, then cosine decay to zero at ``total`` steps."""
-
-    def __init__(self, warmup: int, total: int) -> None:
-        self.warmup = warmup
-        self.total = total
-
-    def __call__(self, step: int) -> float:
-        if step < self.warmup:
-            return (step + 1) / self.warmup
-        progress = (step - self.warmup) / max(1, self.total - self.warmup)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+        scheduler = WarmupCosine(optimizer, total, int(total * self.hparams.warmup_fraction))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -20,6 +20,7 @@ from lvlm_var.lvlm.generation import generate_continuations
 from lvlm_var.lvlm.loading import load_backbone
 from lvlm_var.lvlm.prompts import LABEL_END, EncodedPrompt, PromptBuilder
 from lvlm_var.lvlm.scoring import pad_sequences, score_classes
+from lvlm_var.random_state import RandomStateCheckpointing
 from lvlm_var.vst.module import load_vst_tokenizer
 from lvlm_var.vst.narrative import ActionNarrative
 
@@ -38,7 +39,7 @@ class NarrativeSource(Protocol):
         ...
 
 
-class LVLMClassifierModule(LightningModule):
+class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
     """LVLM-VAR's classifier: reads VST action narratives, classifies by class likelihood, explains.
 
     The VST is loaded frozen from ``vst_checkpoint`` and tokenizes every skeleton batch on the fly.

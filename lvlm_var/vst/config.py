@@ -235,7 +235,7 @@ class VSTConfig:
         )
 
     @classmethod
-    def from_name(cls, name: str, **overrides: Any) -> VSTConfig:
+    def preset(cls, name: str, **overrides: Any) -> VSTConfig:
         """A named preset with some fields replaced.
 
         Raises:

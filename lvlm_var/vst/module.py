@@ -22,7 +22,6 @@ segments) and ``tokens_total`` ``(B,)`` (token steps) for ``TokenRetentionLogger
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -35,6 +34,8 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from ..batches import SkeletonBatch
 from ..distributed import distributed_world
+from ..random_state import RandomStateCheckpointing
+from ..schedule import WarmupCosine
 from .config import VSTConfig
 from .decoder import DecodedMotion
 from .head import TokenClassifierHead
@@ -109,7 +110,7 @@ class VSTOutput(NamedTuple):
     reconstruction: DecodedMotion
 
 
-class VSTModule(LightningModule):
+class VSTModule(RandomStateCheckpointing, LightningModule):
     """Trains a :class:`VSTTokenizer` (``self.tokenizer``) with reconstruction, commitment and a token head.
 
     Args:
@@ -341,13 +342,5 @@ class VSTModule(LightningModule):
             self.parameters(), lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
         )
         total = max(int(self.trainer.estimated_stepping_batches), 1)
-        warmup = min(self.hparams.warmup_steps, total // 2)
-
-        def schedule(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            progress = min((step - warmup) / max(total - warmup, 1), 1.0)
-            return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        scheduler = WarmupCosine(optimizer, total, min(self.hparams.warmup_steps, total // 2))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -134,8 +134,24 @@ def test_predict_returns_explanations_and_retention(tmp_path: Path, naming: str)
     assert all(isinstance(r, ExplanationRecord) and r.method == "laiar" for r in records)
     assert records[0].tokens == int(first["tokens_kept"][0])
     assert len(records[0].predictions) == 5 and records[0].predictions[0][0].startswith("action ")
-    if records[0].tokens:
-        assert records[0].text.startswith("person-")
+    # one sentence per explained class (top 3 of probability >= 0.1), each starting with the class name
+    for record in records:
+        assert record.schema == 2 and 1 <= len(record.classes) <= 3
+        assert record.text.splitlines() == [c.sentence for c in record.classes]
+        assert all(c.sentence.startswith(f"{c.name} ({c.probability:.2f}): ") for c in record.classes)
+    assert {item.row for item in first["cited_evidence"]} <= {0, 1, 2}
+
+
+def test_score_with_evidence_reproduces_the_prediction_from_the_kept_tokens() -> None:
+    module = LaIARModule(**tiny_module_kwargs()).eval()
+    batch = random_batch()
+    with torch.no_grad():
+        features = module.model.forward_features(batch, "video")
+        expected = torch.sigmoid(module.model.forward_head(features, "video"))
+        keep = features.former.selection.keep > 0.5
+        assert torch.allclose(module.score_with_evidence(batch, keep), expected, atol=1e-5)
+        nothing = module.score_with_evidence(batch, torch.zeros_like(keep))
+        assert not torch.allclose(nothing, expected, atol=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")

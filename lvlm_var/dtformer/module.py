@@ -15,10 +15,17 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassRecall, Mu
 from lvlm_var.batches import SceneGraphBatch
 from lvlm_var.dtformer.config import LaIARConfig, LaIARLossConfig
 from lvlm_var.dtformer.dtformer import DTFormerOutput
-from lvlm_var.dtformer.explain import Naming, TripletVocabulary, explain_video
+from lvlm_var.dtformer.explain import (
+    Naming,
+    TripletVocabulary,
+    attribute_units,
+    evidence_units,
+    explain_classes,
+    explain_video,
+)
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
-from lvlm_var.explanation import ExplanationRecord
+from lvlm_var.explanation import CitedEvidence, ClassExplanation, ExplanationRecord, select_rows
 
 __all__ = ["LaIARModule"]
 
@@ -112,6 +119,11 @@ class LaIARModule(LightningModule):
         explain_naming: ``"nearest"`` (the paper) or ``"contrast"``: a kept token names the relations it is
             more similar to than its pair's other kept tokens (see :mod:`lvlm_var.dtformer.explain`).
         explain_in_validation: also explain in validation (slower).
+        explain_classes: class-grounded evidence (``ExplanationRecord.classes``, see
+            :mod:`lvlm_var.dtformer.explain`) for at most this many top classes ...
+        explain_min_probability: ... of at least this probability.
+        explain_min_attribution: a run of kept tokens is cited for a class when removing it drops the
+            class probability by at least this much.
 
     Raises:
         ValueError: an unknown preset (the message lists the valid ones), ``class_names`` of the wrong
@@ -164,11 +176,19 @@ class LaIARModule(LightningModule):
         explain_min_run: int = 1,
         explain_naming: Naming = "nearest",
         explain_in_validation: bool = False,
+        explain_classes: int = 3,
+        explain_min_probability: float = 0.1,
+        explain_min_attribution: float = 0.05,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         if class_names is not None and len(class_names) != num_classes:
             raise ValueError(f"class_names has {len(class_names)} names, expected num_classes={num_classes}")
+        if explain_classes < 1 or not 0.0 <= explain_min_probability <= 1.0 or explain_min_attribution < 0:
+            raise ValueError(
+                "explain_classes must be >= 1, explain_min_probability in [0, 1] and explain_min_attribution "
+                f">= 0; got {explain_classes}, {explain_min_probability}, {explain_min_attribution}"
+            )
         if explain_min_run < 1:
             raise ValueError(f"explain_min_run must be >= 1, got {explain_min_run}")
         if explain_naming not in ("nearest", "contrast"):
@@ -329,10 +349,18 @@ class LaIARModule(LightningModule):
             outputs["probabilities"] = probabilities
             outputs["video_id"] = list(batch["video_id"])
         if explain:
-            outputs["explanations"] = self._explain(
+            outputs["explanations"], outputs["cited_evidence"] = self._explain(
                 batch, features.joint, features.former.selection.keep, probabilities
             )
         return outputs
+
+    @torch.no_grad()
+    def score_with_evidence(self, batch: SceneGraphBatch, keep_mask: Tensor) -> Tensor:
+        """``(B, C)`` video-branch class probabilities from the relation tokens of ``keep_mask`` alone
+        (``(B, T, K)`` bool; the others are dropped, the selector is not run): the
+        :class:`~lvlm_var.explanation.EvidenceScorer` interface."""
+        logits = self.model.forward_head(self.model.forward_features(batch, "video", keep=keep_mask), "video")
+        return torch.sigmoid(logits) if self.hparams.multi_label else torch.softmax(logits, dim=-1)
 
     @staticmethod
     def _retention(former: DTFormerOutput, mask: Tensor) -> dict[str, Tensor]:
@@ -348,7 +376,7 @@ class LaIARModule(LightningModule):
 
     def _explain(
         self, batch: SceneGraphBatch, joint: Tensor, keep: Tensor, probabilities: Tensor
-    ) -> list[ExplanationRecord]:
+    ) -> tuple[list[ExplanationRecord], list[CitedEvidence]]:
         if self._vocabulary is None:
             self._vocabulary = TripletVocabulary.build(
                 self.model.semantic_encoder,
@@ -356,8 +384,10 @@ class LaIARModule(LightningModule):
                 self.object_class_names,
                 self.relation_names,
             )
-        records = []
+        records, cited = [], []
         for b, video_id in enumerate(batch["video_id"]):
+            classes, cited_b = self._explain_classes(batch, b, joint[b].detach(), keep[b].detach())
+            cited.extend(cited_b)
             records.append(
                 explain_video(
                     sample_id=video_id,
@@ -373,9 +403,40 @@ class LaIARModule(LightningModule):
                     relations_per_token=self.hparams.explain_relations_per_token,
                     min_run=self.hparams.explain_min_run,
                     naming=self.hparams.explain_naming,
+                    classes=classes,
                 )
             )
-        return records
+        return records, cited
+
+    def _explain_classes(
+        self, batch: SceneGraphBatch, row: int, joint: Tensor, keep: Tensor
+    ) -> tuple[list[ClassExplanation], list[CitedEvidence]]:
+        """Class-grounded evidence of one video (see :mod:`lvlm_var.dtformer.explain`)."""
+        units = evidence_units(
+            self._vocabulary, joint, keep, batch["object_class"][row], batch["frame_index"][row]
+        )
+        video = select_rows(batch, [row])
+
+        def score(masks: Tensor) -> Tensor:
+            return self.score_with_evidence(select_rows(video, [0] * len(masks)), masks)
+
+        full, attribution = attribute_units(score, keep, units)
+        top = full.topk(min(self.hparams.explain_classes, full.shape[0]))
+        least = self.hparams.explain_min_probability
+        chosen = [int(c) for p, c in zip(top.values, top.indices, strict=True) if p >= least]
+        classes = explain_classes(
+            units, attribution, full, chosen, self.class_names, self.object_class_names,
+            self.hparams.explain_min_attribution,
+        )
+        kept = keep > 0.5
+        cited = []
+        for c in chosen:
+            mask = torch.zeros_like(kept)
+            for unit, value in zip(units, attribution[:, c].tolist(), strict=True):
+                if value >= self.hparams.explain_min_attribution:
+                    mask |= unit.mask(tuple(kept.shape), kept.device)
+            cited.append(CitedEvidence(row, c, mask, kept))
+        return classes, cited
 
     def _ground_truth(self, label: Tensor) -> list[str]:
         if self.hparams.multi_label:

@@ -1,14 +1,26 @@
 """LaIAR explanations (Sec. 3.3.2, Fig. 3): kept visual relations -> nearest semantic triplets -> transitions.
 
 Class-grounded evidence (what ``ExplanationRecord.classes`` holds) answers "which kept tokens carry this
-class's score": each kept token is named by the nearest triplet of its own object, the tokens of one
-object that name the same relation in a row form an :class:`EvidenceUnit`, and a unit's attribution for
-class ``c`` is the exact leave-one-unit-out drop ``p_c(kept) - p_c(kept without the unit)``. The drop is
-exact because dropped tokens are really dropped at eval (no zeroed stand-in the model never saw), and the
-``1 + U`` masked variants of a video run as one batch. A unit is cited for ``c`` when its drop is at least
-``min_attribution`` (a probability, ``LaIARModule.explain_min_attribution``); the units cited on the object
-with the largest total attribution form the class's sentence. Nothing in this depends on which relations
-change, or on the action: a relation enters only through its effect on the class probability.
+class's score", in two steps, both measured on the class's probability ``p_c``:
+
+1. *Which relation a kept token shows for the class.* The token's joint-space embedding ``v`` is read
+   along the triplet embeddings ``e_r`` of its own object (the paper's joint-space naming), weighted by
+   how much ``p_c`` moves along each: gradient x input per relation, ``(v . e_r) (dp_c/dv . e_r)``; the
+   token names its largest. Plain nearest-triplet naming ignores the class: on the synthetic test split
+   (40-epoch checkpoint of ``synthetic_laiar.yaml``) it named the true before -> after change for 12% of
+   the correctly predicted actions (the nearest relation was mostly a spatial one), against 66% with this
+   naming (the noisy set: 22% against 67%, both at ``min_attribution=0.01``).
+2. *Which tokens carry the class.* The kept tokens of one object that name the same relation in a row
+   form an :class:`EvidenceUnit`; its attribution is the exact leave-one-unit-out drop
+   ``p_c(kept) - p_c(kept without the unit)``. The drop is exact because dropped tokens are really
+   dropped at eval (no zeroed stand-in the model never saw), and the ``1 + U`` masked variants of a video
+   run as one batch. A unit is cited when its drop is at least ``min_attribution`` (a probability,
+   ``LaIARModule.explain_min_attribution``; on the same checkpoint 0.05 / 0.02 / 0.01 gave 48% / 57% /
+   66% named changes); the units cited on the object with the largest total attribution form the class's
+   sentence.
+
+Nothing in this depends on which relations change, or on the action: a relation family or a relation
+enters only through its measured effect on the class probability.
 
 The record-level evidence below (every kept token named, ``ExplanationRecord.evidence``) stays as it was.
 
@@ -44,7 +56,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lvlm_var.batches import SceneGraphBatch
 from lvlm_var.dtformer.gpo import JointSpaceEncoder
+from lvlm_var.dtformer.laiar import LaIAR
 from lvlm_var.dtformer.relation_encoders import SemanticRelationEncoder
 from lvlm_var.explanation import ClassExplanation, EvidenceStep, ExplanationRecord
 
@@ -53,6 +67,7 @@ __all__ = [
     "Naming",
     "TripletVocabulary",
     "attribute_units",
+    "class_gradients",
     "evidence_units",
     "explain_classes",
     "explain_video",
@@ -308,7 +323,12 @@ class EvidenceUnit:
 
 
 def evidence_units(
-    vocabulary: TripletVocabulary, joint: Tensor, keep: Tensor, object_class: Tensor, frame_index: Tensor
+    vocabulary: TripletVocabulary,
+    joint: Tensor,
+    keep: Tensor,
+    object_class: Tensor,
+    frame_index: Tensor,
+    gradient: Tensor | None = None,
 ) -> list[EvidenceUnit]:
     """Group one video's kept tokens into :class:`EvidenceUnit` s.
 
@@ -318,15 +338,28 @@ def evidence_units(
         keep: ``(T, K)`` selection (1 kept).
         object_class: ``(T, K)`` detected object class of each pair.
         frame_index: ``(T,)`` frame numbers.
+        gradient: ``(T, K, E)`` gradient of the explained class's probability with respect to ``joint``:
+            each token names the relation of largest gradient x input along its triplet (see the module
+            docstring); ``None``: the nearest triplet.
 
     Returns:
-        the units, ordered by object and then start frame.
+        the units, ordered by object and then start frame; a unit's similarities are the cosine
+        similarities of its tokens to the triplet they name.
     """
     frames, pairs = (keep > 0.5).nonzero(as_tuple=True)
     if not len(frames):
         return []
     detected = object_class[frames, pairs].long()
-    similarity, relation = vocabulary.relation_similarity(joint[frames, pairs], detected).max(dim=-1)
+    similarities = vocabulary.relation_similarity(joint[frames, pairs], detected)
+    if gradient is None:
+        relation = similarities.argmax(dim=-1)
+    else:
+        table = vocabulary.embeddings.view(len(vocabulary.object_names), len(vocabulary.relation_names), -1)
+        triplets = table[detected]
+        along = torch.einsum("ne,nre->nr", joint[frames, pairs], triplets)
+        slope = torch.einsum("ne,nre->nr", gradient[frames, pairs], triplets)
+        relation = (along * slope).argmax(dim=-1)
+    similarity = similarities.gather(1, relation.unsqueeze(1)).squeeze(1)
     units: list[EvidenceUnit] = []
     last: dict[int, EvidenceUnit] = {}
     for i in torch.argsort(frame_index[frames], stable=True).tolist():
@@ -340,6 +373,40 @@ def evidence_units(
         unit.positions.append((int(frames[i]), int(pairs[i])))
         unit.similarities.append(float(similarity[i]))
     return sorted(units, key=lambda u: (u.object_index, u.start))
+
+
+def class_gradients(
+    model: LaIAR, video: SceneGraphBatch, keep: Tensor, classes: list[int], multi_label: bool
+) -> Tensor:
+    """Gradient of each class's probability with respect to the kept tokens' joint-space embeddings.
+
+    Runs under ``torch.inference_mode`` too (Lightning's test loop): the inputs are cloned out of it.
+
+    Args:
+        model: the LaIAR model (video branch).
+        video: a one-row batch.
+        keep: ``(T, K)`` the selection to score with (the selector is not run).
+        classes: the classes, one backward pass for all (each on a row of its own).
+        multi_label: sigmoid probabilities, else softmax.
+
+    Returns:
+        ``(len(classes), T, K, E)``.
+    """
+    with torch.inference_mode(False), torch.enable_grad():
+        rows = {k: v.clone() if isinstance(v, Tensor) else v for k, v in video.items()}
+        relations = model.visual_encoder(
+            rows["subject_feature"], rows["object_feature"], rows["union_feature"], rows["boxes"]
+        )
+        tokens, joint = model.visual_joint(relations, rows["mask"])
+        tokens = tokens.detach().expand(len(classes), -1, -1, -1).clone().requires_grad_(True)
+        mask = rows["mask"].expand(len(classes), -1, -1)
+        former = model.video_former(tokens, mask, keep=(keep.clone() > 0.5).expand(len(classes), -1, -1))
+        logits = model.video_head(former.z)
+        probabilities = torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=-1)
+        picked = probabilities[torch.arange(len(classes)), torch.as_tensor(classes)].sum()
+        (gradient,) = torch.autograd.grad(picked, tokens)
+    # the token's own half is its joint-space embedding (the other half is the video's global context)
+    return gradient[..., : joint.shape[-1]].detach()
 
 
 @torch.no_grad()

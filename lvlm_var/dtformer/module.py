@@ -19,6 +19,7 @@ from lvlm_var.dtformer.explain import (
     Naming,
     TripletVocabulary,
     attribute_units,
+    class_gradients,
     evidence_units,
     explain_classes,
     explain_video,
@@ -123,7 +124,8 @@ class LaIARModule(LightningModule):
             :mod:`lvlm_var.dtformer.explain`) for at most this many top classes ...
         explain_min_probability: ... of at least this probability.
         explain_min_attribution: a run of kept tokens is cited for a class when removing it drops the
-            class probability by at least this much.
+            class probability by at least this much (0.01; see :mod:`lvlm_var.dtformer.explain` for the
+            measurement behind it).
 
     Raises:
         ValueError: an unknown preset (the message lists the valid ones), ``class_names`` of the wrong
@@ -178,7 +180,7 @@ class LaIARModule(LightningModule):
         explain_in_validation: bool = False,
         explain_classes: int = 3,
         explain_min_probability: float = 0.1,
-        explain_min_attribution: float = 0.05,
+        explain_min_attribution: float = 0.01,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -386,7 +388,9 @@ class LaIARModule(LightningModule):
             )
         records, cited = [], []
         for b, video_id in enumerate(batch["video_id"]):
-            classes, cited_b = self._explain_classes(batch, b, joint[b].detach(), keep[b].detach())
+            classes, cited_b = self._explain_classes(
+                batch, b, joint[b].detach(), keep[b].detach(), probabilities[b].detach().float()
+            )
             cited.extend(cited_b)
             records.append(
                 explain_video(
@@ -409,28 +413,31 @@ class LaIARModule(LightningModule):
         return records, cited
 
     def _explain_classes(
-        self, batch: SceneGraphBatch, row: int, joint: Tensor, keep: Tensor
+        self, batch: SceneGraphBatch, row: int, joint: Tensor, keep: Tensor, probabilities: Tensor
     ) -> tuple[list[ClassExplanation], list[CitedEvidence]]:
         """Class-grounded evidence of one video (see :mod:`lvlm_var.dtformer.explain`)."""
-        units = evidence_units(
-            self._vocabulary, joint, keep, batch["object_class"][row], batch["frame_index"][row]
-        )
+        top = probabilities.topk(min(self.hparams.explain_classes, probabilities.shape[0]))
+        least = self.hparams.explain_min_probability
+        chosen = [int(c) for p, c in zip(top.values, top.indices, strict=True) if p >= least]
+        if not chosen:
+            return [], []
         video = select_rows(batch, [row])
 
         def score(masks: Tensor) -> Tensor:
             return self.score_with_evidence(select_rows(video, [0] * len(masks)), masks)
 
-        full, attribution = attribute_units(score, keep, units)
-        top = full.topk(min(self.hparams.explain_classes, full.shape[0]))
-        least = self.hparams.explain_min_probability
-        chosen = [int(c) for p, c in zip(top.values, top.indices, strict=True) if p >= least]
-        classes = explain_classes(
-            units, attribution, full, chosen, self.class_names, self.object_class_names,
-            self.hparams.explain_min_attribution,
-        )
+        gradients = class_gradients(self.model, video, keep, chosen, self.hparams.multi_label)
         kept = keep > 0.5
-        cited = []
-        for c in chosen:
+        classes, cited = [], []
+        for c, gradient in zip(chosen, gradients, strict=True):
+            units = evidence_units(
+                self._vocabulary, joint, keep, batch["object_class"][row], batch["frame_index"][row], gradient
+            )
+            full, attribution = attribute_units(score, keep, units)
+            classes += explain_classes(
+                units, attribution, full, [c], self.class_names, self.object_class_names,
+                self.hparams.explain_min_attribution,
+            )
             mask = torch.zeros_like(kept)
             for unit, value in zip(units, attribution[:, c].tolist(), strict=True):
                 if value >= self.hparams.explain_min_attribution:

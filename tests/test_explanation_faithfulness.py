@@ -63,6 +63,17 @@ def test_units_group_kept_tokens_by_object_and_named_relation() -> None:
     assert units[2].positions == [(0, 1), (2, 1), (3, 1)] and units[0].similarities == [1.0, 1.0]
 
 
+def test_class_gradient_names_the_relation_the_class_moves_along() -> None:
+    # the token is nearest to looking_at, but the class's probability moves along holding only
+    joint = torch.tensor([[[1.0, 0.0, 1.1]]])
+    frames = torch.tensor([5])
+    for gradient, named in ((None, "looking_at"), (torch.tensor([[[1.0, 0.0, 0.0]]]), "holding")):
+        box = torch.tensor([[1]])
+        (unit,) = evidence_units(_vocabulary(), joint, torch.ones(1, 1), box, frames, gradient)
+        assert unit.relation == named
+    assert unit.similarities == [pytest.approx(1.0 / (1.0 + 1.1**2) ** 0.5)]
+
+
 def test_leave_one_unit_out_attribution_cites_only_the_carrying_token() -> None:
     video = _video()
     keep = torch.ones(4, 2)

@@ -256,6 +256,10 @@ class LaIARModule(LightningModule):
         self.val_metrics = self._metrics("val/")
         self.test_metrics = self._metrics("test/")
         self._vocabulary: TripletVocabulary | None = None
+        # which relations each object class shows in the training annotations: explanations name a
+        # token's relation among those (all of them for a class never seen, e.g. an old checkpoint)
+        seen = torch.zeros(len(object_class_names), len(relation_names), dtype=torch.bool)
+        self.register_buffer("relation_seen", seen)
 
     def _metrics(self, prefix: str) -> MetricCollection:
         num_classes = self.hparams.num_classes
@@ -292,6 +296,7 @@ class LaIARModule(LightningModule):
             language_keep=self._supervised_selection(language),
             video_to_language_logits=video_to_language,
         )
+        self._count_relations(batch)
         batch_size = batch["mask"].shape[0]
         for name, value in terms.items():
             self.log(
@@ -304,6 +309,22 @@ class LaIARModule(LightningModule):
                 prog_bar=name == "loss",
             )
         return {"loss": terms["loss"], **self._retention(video.former, batch["mask"])}
+
+    @torch.no_grad()
+    def _count_relations(self, batch: SceneGraphBatch) -> None:
+        mask = batch["mask"]
+        shown = (batch["relations"][mask] > 0.5).float()
+        objects = batch["object_class"][mask].long()
+        counts = shown.new_zeros(self.relation_seen.shape).index_add_(0, objects, shown)
+        self.relation_seen |= counts > 0
+
+    def on_train_epoch_end(self) -> None:
+        # every rank counted its own shard: the union over ranks (a no-op on one process)
+        gathered = self.all_gather(self.relation_seen.float()).reshape(-1, *self.relation_seen.shape)
+        self.relation_seen.copy_(gathered.amax(0) > 0)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["state_dict"].setdefault("relation_seen", torch.zeros_like(self.relation_seen))
 
     def _supervised_selection(self, features: BranchFeatures) -> Tensor:
         selection = features.former.selection
@@ -431,7 +452,8 @@ class LaIARModule(LightningModule):
         classes, cited = [], []
         for c, gradient in zip(chosen, gradients, strict=True):
             units = evidence_units(
-                self._vocabulary, joint, keep, batch["object_class"][row], batch["frame_index"][row], gradient
+                self._vocabulary, joint, keep, batch["object_class"][row], batch["frame_index"][row],
+                gradient, self.relation_seen,
             )
             full, attribution = attribute_units(score, keep, units)
             classes += explain_classes(

@@ -72,6 +72,15 @@ def test_class_gradient_names_the_relation_the_class_moves_along() -> None:
         (unit,) = evidence_units(_vocabulary(), joint, torch.ones(1, 1), box, frames, gradient)
         assert unit.relation == named
     assert unit.similarities == [pytest.approx(1.0 / (1.0 + 1.1**2) ** 0.5)]
+    # a relation the box never shows in training is not a candidate; an object never seen may name any
+    allowed = torch.ones(len(OBJECTS), len(RELATIONS), dtype=torch.bool)
+    allowed[1, 0] = False
+    mostly_holding = torch.tensor([[[1.0, 0.0, 0.1]]])
+    (unit,) = evidence_units(_vocabulary(), joint, torch.ones(1, 1), box, frames, mostly_holding, allowed)
+    assert unit.relation == "looking_at"
+    allowed[1] = False
+    (unit,) = evidence_units(_vocabulary(), joint, torch.ones(1, 1), box, frames, gradient, allowed)
+    assert unit.relation == "holding"
 
 
 def test_leave_one_unit_out_attribution_cites_only_the_carrying_token() -> None:

@@ -12,7 +12,7 @@ class's score", in two steps, both measured on the class's probability ``p_c``:
    naming (the noisy set: 22% against 67%, both at ``min_attribution=0.01``). The candidates are the
    relations the object class shows in the training annotations (``LaIARModule.relation_seen``, counted
    during fit): without that, after-change tokens were often named by a relation the object never has
-   (``leaning_on`` on a box); with it, 78% on the same checkpoint.
+   (``leaning_on`` on a box); with it, 78% on the same checkpoint (the noisy set: 85%).
 2. *Which tokens carry the class.* The kept tokens of one object that name the same relation in a row
    form an :class:`EvidenceUnit`; its attribution is the exact leave-one-unit-out drop
    ``p_c(kept) - p_c(kept without the unit)``. The drop is exact because dropped tokens are really

@@ -124,7 +124,7 @@ class LaIARModule(LightningModule):
             :mod:`lvlm_var.dtformer.explain`) for at most this many top classes ...
         explain_min_probability: ... of at least this probability.
         explain_min_attribution: a run of kept tokens is cited for a class when removing it drops the
-            class probability by at least this much (0.01; see :mod:`lvlm_var.dtformer.explain` for the
+            class probability by at least this much (0.005; see :mod:`lvlm_var.dtformer.explain` for the
             measurement behind it).
 
     Raises:
@@ -180,7 +180,7 @@ class LaIARModule(LightningModule):
         explain_in_validation: bool = False,
         explain_classes: int = 3,
         explain_min_probability: float = 0.1,
-        explain_min_attribution: float = 0.01,
+        explain_min_attribution: float = 0.005,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

@@ -4,11 +4,14 @@ Every cell comes from a real run of ``experiments/synthetic_laiar.yaml`` through
 row's switches given as command-line overrides, tested (video branch only) on the test split:
 
 * Table 1, DT-Former token selection: w/o S,T; w/o S; w/o T; full (S = spatial, T = temporal), all with the
-  full learning scheme: test mAP, "Num" (the relation tokens kept per video) and the explanation score;
+  full learning scheme: test mAP, "Num" (the relation tokens kept per video), the explanation score and
+  the faithfulness of the cited evidence (``callbacks.ExplanationFaithfulness``: comprehensiveness against
+  that of as many random kept tokens, and sufficiency);
 * Table 2, learning scheme: the paper's six rows of ``L_sim`` / ``L_tss`` / ``L_xm`` switches (full
-  DT-Former): test mAP, Num and how often the explanations name the true relation transition
-  (:mod:`experiments.explanation_score`). Its first row, no scheme term, is the video branch trained alone
-  (the language branch then shares nothing with it); its last row is Table 1's full row and runs once.
+  DT-Former): test mAP, Num, how often the explanations name the true relation transition
+  (:mod:`experiments.explanation_score`) and the same faithfulness columns. Its first row, no scheme term,
+  is the video branch trained alone (the language branch then shares nothing with it); its last row is
+  Table 1's full row and runs once.
   The YAML's keep-ratio target stays on in every row: it belongs to the DT-Former's selection, not to the
   learning scheme, so each row is compared at about the same token budget;
 * Table 3, the full model tested again at several inference keep thresholds (``eval_keep_threshold``):
@@ -108,7 +111,8 @@ def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> 
     """Fit the experiment with the row's switches and test the last weights.
 
     Returns:
-        the test metrics (``test/mAP``, ``test/tokens_kept``, ``test/tokens_total`` ...), the share of
+        the test metrics (``test/mAP``, ``test/tokens_kept``, ``test/tokens_total``,
+        ``test/faithfulness_*`` ...), the share of
         correctly predicted actions whose explanation names the true transition (``explanation_rate``) and
         ``seconds`` (fit and test) and the ``checkpoint`` path.
     """
@@ -118,6 +122,10 @@ def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> 
         {
             "class_path": "callbacks.ExplanationWriter",
             "init_args": {"output_path": str(run_dir / "explanations.jsonl")},
+        },
+        {
+            "class_path": "callbacks.ExplanationFaithfulness",
+            "init_args": {"output_path": str(run_dir / "faithfulness.json")},
         },
     ]
     overrides = [
@@ -185,7 +193,7 @@ def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, obj
             "mAP": results[row.name]["test/mAP"],
             "num": results[row.name]["test/tokens_kept"],
             "tokens_total": results[row.name]["test/tokens_total"],
-            "explanation_rate": results[row.name]["explanation_rate"],
+            **_explanation_columns(results[row.name]),
         }
         for label, row in SELECTION_ROWS.items()
     ]
@@ -196,7 +204,7 @@ def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, obj
             "xm": xm,
             "mAP": results[row.name]["test/mAP"],
             "num": results[row.name]["test/tokens_kept"],
-            "explanation_rate": results[row.name]["explanation_rate"],
+            **_explanation_columns(results[row.name]),
         }
         for (sim, tss, xm), row in SCHEME_ROWS.items()
     ]
@@ -209,6 +217,22 @@ def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, obj
     }
 
 
+_FAITHFULNESS = ("comprehensiveness", "random_comprehensiveness", "sufficiency")
+
+
+def _explanation_columns(result: dict[str, Any]) -> dict[str, float]:
+    """The explanation score and the faithfulness figures of one run (NaN where nothing was cited)."""
+    columns = {"explanation_rate": result["explanation_rate"]}
+    columns.update({key: result.get(f"test/faithfulness_{key}", float("nan")) for key in _FAITHFULNESS})
+    return columns
+
+
+def _explanation_cells(row: dict[str, Any]) -> str:
+    """``Explained  Comp (random)  Suff`` cells of a rendered row."""
+    comprehensiveness = f"{row['comprehensiveness']:.2f} ({row['random_comprehensiveness']:.2f})"
+    return f"{100 * row['explanation_rate']:>10.1f}%{comprehensiveness:>16}{row['sufficiency']:>7.2f}"
+
+
 def _rows_by_name() -> dict[str, AblationRow]:
     """Every distinct row once (Table 2's last row is Table 1's full row)."""
     return {row.name: row for row in [*SELECTION_ROWS.values(), *SCHEME_ROWS.values()]}
@@ -218,22 +242,19 @@ def render(report: dict[str, object]) -> str:
     """The tables as text: Tables 1 and 2 in the paper's layout, then the keep-threshold sweep."""
     lines = [
         "Table 1. DT-Former token selection (synthetic test split)",
-        f"{'Method':<20}{'mAP':>8}{'Num':>14}{'Explained':>11}",
+        f"{'Method':<20}{'mAP':>8}{'Num':>14}{'Explained':>11}{'Comp (random)':>16}{'Suff':>7}",
     ]
     for row in report["table1"]:
         num = f"{row['num']:.1f} / {row['tokens_total']:.1f}"
-        explained = f"{100 * row['explanation_rate']:.1f}%"
-        lines.append(f"{row['method']:<20}{100 * row['mAP']:>8.1f}{num:>14}{explained:>11}")
+        lines.append(f"{row['method']:<20}{100 * row['mAP']:>8.1f}{num:>14}{_explanation_cells(row)}")
     lines += [
         "",
         "Table 2. Learning scheme (synthetic test split; first row = the video branch trained alone)",
-        "w/ L_sim  w/ L_tss  w/ L_xm      mAP     Num  Explained",
+        "w/ L_sim  w/ L_tss  w/ L_xm      mAP     Num  Explained   Comp (random)   Suff",
     ]
     for row in report["table2"]:
         marks = "".join(f"{'✓' if row[key] else '-':<10}" for key in ("sim", "tss", "xm"))
-        lines.append(
-            f"{marks}{100 * row['mAP']:>6.1f}{row['num']:>8.1f}{100 * row['explanation_rate']:>10.1f}%"
-        )
+        lines.append(f"{marks}{100 * row['mAP']:>6.1f}{row['num']:>8.1f}{_explanation_cells(row)}")
     lines += [
         "",
         "Table 3. Inference keep threshold of the full model (no retraining)",

@@ -60,8 +60,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     writer = next(c for c in laiar.cli.trainer.callbacks if type(c).__name__ == "ExplanationWriter")
     retention = next(c for c in laiar.cli.trainer.callbacks if type(c).__name__ == "TokenRetentionLogger")
+    faithfulness = next(
+        c for c in laiar.cli.trainer.callbacks if type(c).__name__ == "ExplanationFaithfulness"
+    ).summary
     test = retention.summary["test"]
-    print(f"  fit + test: {laiar.seconds:.0f} s; test mAP {laiar.metrics['test/mAP']:.3f}")
+    print(f"  fit + test: {laiar.seconds:.0f} s; test mAP {laiar.metrics['test/mAP']:.3f}; cited evidence: "
+          f"comprehensiveness {faithfulness.get('comprehensiveness', float('nan')):.3f} (random "
+          f"{faithfulness.get('random_comprehensiveness', float('nan')):.3f}), sufficiency "
+          f"{faithfulness.get('sufficiency', float('nan')):.3f}, over {faithfulness['explanations']:.0f} "
+          "explained classes")
     print(f"  tokens kept per video: {test['tokens_kept']:.1f} of {test['tokens_total']:.1f} "
           f"({100 * test['token_keep_rate']:.0f}%)")
     score = score_explanations(writer.output_path, options.data / "action_genome" / "synthetic_truth.json")

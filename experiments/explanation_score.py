@@ -8,6 +8,13 @@ among the record's evidence steps whose text is ``"person-<object>: <relation>"`
 is taken over the correctly predicted labels: a true action that is among the record's top ``n``
 predictions, ``n`` being the number of true actions of the video.
 
+Schema-2 records are scored on the evidence cited *for that action* (``ExplanationRecord.classes``), and
+the object must also be the one its sentence is about (the cited object with the largest total
+attribution); an action the record does not explain counts as not named. Schema-1 records (no classes)
+are scored on their record-level evidence. The truth file of either synthetic set works
+(``data/synthetic/action_genome/synthetic_truth.json`` or
+``data/synthetic/synthetic_ag_noisy/action_genome/synthetic_truth.json``).
+
 Usage::
 
     python -m experiments.explanation_score runs/synthetic_laiar/explanations.jsonl \\
@@ -24,7 +31,7 @@ from pathlib import Path
 from datamodules.synthetic.scene_graphs import SyntheticTransition, read_synthetic_truth
 from lvlm_var.explanation import EvidenceStep, ExplanationRecord
 
-__all__ = ["ExplanationScore", "names_transition", "score_explanations", "main"]
+__all__ = ["ExplanationScore", "names_class_transition", "names_transition", "score_explanations", "main"]
 
 _SUBJECT = "person"
 
@@ -63,6 +70,21 @@ def names_transition(evidence: list[EvidenceStep], transition: SyntheticTransiti
     return bool(before and after and max(after) > min(before))
 
 
+def names_class_transition(record: ExplanationRecord, transition: SyntheticTransition) -> bool:
+    """Whether ``record`` names ``transition`` (see the module docstring for schema 1 and 2)."""
+    if not record.classes:
+        return names_transition(record.evidence, transition)
+    explained = record.explained(transition.action_name)
+    if explained is None or not explained.evidence:
+        return False
+    weight: dict[str, float] = {}
+    for step in explained.evidence:
+        weight[step.object] = weight.get(step.object, 0.0) + (step.attribution or 0.0)
+    return max(weight, key=weight.__getitem__) == transition.object and names_transition(
+        explained.evidence, transition
+    )
+
+
 def score_explanations(explanations: str | Path, truth: str | Path) -> ExplanationScore:
     """Score an ``ExplanationWriter`` JSONL against ``synthetic_truth.json``.
 
@@ -84,7 +106,7 @@ def score_explanations(explanations: str | Path, truth: str | Path) -> Explanati
             continue
         try:
             record = ExplanationRecord.from_json(json.loads(line))
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             raise ValueError(
                 f"{path} line {number}: expected an ExplanationRecord JSON object ({error})"
             ) from None
@@ -97,7 +119,7 @@ def score_explanations(explanations: str | Path, truth: str | Path) -> Explanati
         for transition in truths:
             if transition.action_name in predicted:
                 correct += 1
-                named += names_transition(record.evidence, transition)
+                named += names_class_transition(record, transition)
     return ExplanationScore(correct=correct, named=named, labels=labels, videos=videos)
 
 

@@ -40,11 +40,15 @@ def test_a_row_fits_tests_and_scores_its_explanations(synthetic_root: Path, tmp_
     assert 0.0 < result["test/tokens_kept"] <= result["test/tokens_total"]
     assert 0.0 <= result["explanation_rate"] <= 1.0
     assert (tmp_path / "no_scheme" / "explanations.jsonl").stat().st_size > 0
+    assert (tmp_path / "no_scheme" / "faithfulness.json").is_file() and "test/faithfulness_uncited" in result
     sweep = sweep_keep_threshold(result["checkpoint"], thresholds=(0.5, 0.999999))
     assert sweep[0]["mAP"] == pytest.approx(result["test/mAP"])
     assert sweep[0]["num"] == pytest.approx(result["test/tokens_kept"])
     assert sweep[1]["num"] < sweep[0]["num"]
     rows = {"mAP": result["test/mAP"], "num": result["test/tokens_kept"]}
+    columns = {
+        "explanation_rate": 0.5, "comprehensiveness": 0.4, "random_comprehensiveness": 0.1, "sufficiency": 0.8
+    }
     text = render(
         {
             "table1": [
@@ -52,14 +56,14 @@ def test_a_row_fits_tests_and_scores_its_explanations(synthetic_root: Path, tmp_
                     "method": "DT-Former",
                     **rows,
                     "tokens_total": result["test/tokens_total"],
-                    "explanation_rate": 0.5,
+                    **columns,
                 }
             ],
-            "table2": [{"sim": False, "tss": False, "xm": False, **rows, "explanation_rate": 0.5}],
+            "table2": [{"sim": False, "tss": False, "xm": False, **rows, **columns}],
             "table3": sweep,
         }
     )
-    assert f"{100 * result['test/mAP']:.1f}" in text and "50.0%" in text and "Table 3" in text
+    assert f"{100 * result['test/mAP']:.1f}" in text and "50.0%" in text and "0.40 (0.10)" in text
 
 
 def test_epochs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:

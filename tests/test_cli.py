@@ -109,6 +109,25 @@ def test_experiment_yaml_wires_data_into_the_model(synthetic_root: Path) -> None
     assert cli.model.hparams.feature_dim == cli.datamodule.feature_dim
 
 
+def test_noisy_scene_graph_experiment_overrides_only_data_and_outputs(synthetic_root: Path) -> None:
+    from lvlm_var.cli import run_lightning_cli
+
+    experiments = Path(__file__).resolve().parents[1] / "experiments"
+    noisy = str(synthetic_root / "synthetic_ag_noisy")
+    runs = ((["synthetic_laiar.yaml"], str(synthetic_root)),
+            (["synthetic_laiar.yaml", "synthetic_ag_noisy_laiar.yaml"], noisy))
+    clis = []
+    for names, data in runs:
+        configs = [arg for name in names for arg in ("--config", str(experiments / name))]
+        clis.append(run_lightning_cli([*configs, "--data.init_args.data_dir", data], run=False))
+    base, override = (dict(cli.model.hparams) for cli in clis)
+    assert base == override
+    callbacks = {type(c).__name__: c for c in clis[1].trainer.callbacks}
+    runs_dir = Path("runs/synthetic_ag_noisy_laiar")
+    assert callbacks["ExplanationWriter"].output_path == runs_dir / "explanations.jsonl"
+    assert callbacks["ExplanationFaithfulness"].output_path == runs_dir / "faithfulness.json"
+
+
 def test_test_from_a_checkpoint_of_a_model_without_linked_arguments(
     synthetic_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

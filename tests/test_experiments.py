@@ -11,15 +11,24 @@ from lvlm_var.cli import run_lightning_cli
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 YAMLS = sorted(EXPERIMENTS.glob("*.yaml"))
-SYNTHETIC = [path for path in YAMLS if path.stem.startswith("synthetic_")]
+
+
+def _is_override(path: Path) -> bool:
+    """An override file has no model class of its own: it goes after its base."""
+    return "class_path" not in (yaml.safe_load(path.read_text()).get("model") or {})
+
+
+# Override files change only data and output paths: their base's fast_dev_run covers the model.
+SYNTHETIC = [path for path in YAMLS if path.stem.startswith("synthetic_") and not _is_override(path)]
 
 
 def _config_arguments(path: Path) -> list[str]:
-    """``--config`` arguments: an override file (no model class of its own) goes after its stage's NTU-60
-    X-Sub base."""
-    if "class_path" in (yaml.safe_load(path.read_text()).get("model") or {}):
+    """``--config`` arguments: an override file goes after its stage's base (``synthetic_<stage>.yaml``
+    for a synthetic one, NTU-60 X-Sub for a real-data one)."""
+    if not _is_override(path):
         return ["--config", str(path)]
-    base = EXPERIMENTS / f"ntu60_xsub_{path.stem.rsplit('_', 1)[1]}.yaml"
+    prefix = "synthetic" if path.stem.startswith("synthetic_") else "ntu60_xsub"
+    base = EXPERIMENTS / f"{prefix}_{path.stem.rsplit('_', 1)[1]}.yaml"
     return ["--config", str(base), "--config", str(path)]
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from datamodules.synthetic.scene_graphs import SyntheticTransition
 from experiments.ablation import SCHEME_ROWS, SELECTION_ROWS, AblationRow
-from experiments.explanation_score import names_transition, score_explanations
-from lvlm_var.explanation import EvidenceStep, ExplanationRecord
+from experiments.explanation_score import names_class_transition, names_transition, score_explanations
+from lvlm_var.explanation import ClassExplanation, EvidenceStep, ExplanationRecord
 
 PUT_BOX = SyntheticTransition(
     "c042", "Putting a box somewhere", "box", "holding", "not_contacting", "AAAAA.mp4/000040.png", 3
@@ -70,6 +70,35 @@ def test_score_counts_correct_labels_and_named_transitions(tmp_path: Path) -> No
     score = score_explanations(*_write(tmp_path, records))
     assert (score.correct, score.named, score.labels, score.videos) == (2, 1, 3, 2)
     assert score.rate == pytest.approx(0.5)
+
+
+def test_schema_two_scores_the_evidence_cited_for_the_action_on_its_main_object(tmp_path: Path) -> None:
+    def explained(name: str, *steps: tuple[str, str, int, float]) -> ClassExplanation:
+        return ClassExplanation(
+            name, 0.9, [EvidenceStep(f"person-{o}: {r}", t, t, 0.5, a, o, r) for o, r, t, a in steps]
+        )
+
+    box = explained(PUT_BOX.action_name, ("box", "holding", 10, 0.3), ("box", "not_contacting", 50, 0.3))
+    # the chair's change is cited for the chair action, but most attribution sits on the box
+    chair = explained(
+        SIT.action_name,
+        ("chair", "not_contacting", 10, 0.1),
+        ("chair", "sitting_on", 50, 0.1),
+        ("box", "holding", 10, 0.5),
+    )
+    records = [
+        ExplanationRecord(
+            "AAAAA", "laiar", [(SIT.action_name, 0.9), (PUT_BOX.action_name, 0.8)],
+            [PUT_BOX.action_name, SIT.action_name], classes=[box, chair],
+        ),
+        # right prediction, but the action was not explained
+        ExplanationRecord(
+            "BBBBB", "laiar", [(PUT_BOX.action_name, 0.9)], [PUT_BOX.action_name], classes=[chair]
+        ),
+    ]
+    assert names_class_transition(records[0], PUT_BOX) and not names_class_transition(records[0], SIT)
+    score = score_explanations(*_write(tmp_path, records))
+    assert (score.correct, score.named) == (3, 1)
 
 
 def test_score_rejects_unknown_video_and_bad_line(tmp_path: Path) -> None:

@@ -134,8 +134,41 @@ def test_predict_returns_explanations_and_retention(tmp_path: Path, naming: str)
     assert all(isinstance(r, ExplanationRecord) and r.method == "laiar" for r in records)
     assert records[0].tokens == int(first["tokens_kept"][0])
     assert len(records[0].predictions) == 5 and records[0].predictions[0][0].startswith("action ")
-    if records[0].tokens:
-        assert records[0].text.startswith("person-")
+    # one sentence per explained class (top 3 of probability >= 0.1), each starting with the class name
+    for record in records:
+        assert record.schema == 2 and 1 <= len(record.classes) <= 3
+        assert record.text.splitlines() == [c.sentence for c in record.classes]
+        assert all(c.sentence.startswith(f"{c.name} ({c.probability:.2f}): ") for c in record.classes)
+    assert {item.row for item in first["cited_evidence"]} <= {0, 1, 2}
+
+
+def test_fit_counts_the_relations_each_object_class_shows_and_old_checkpoints_load(tmp_path: Path) -> None:
+    module = LaIARModule(**tiny_module_kwargs())
+    _trainer(tmp_path, max_steps=2, limit_val_batches=0).fit(module, _loader())
+    expected = torch.zeros_like(module.relation_seen)
+    for batch in _loader():
+        mask = batch["mask"]
+        objects, relations = batch["object_class"][mask].tolist(), batch["relations"][mask]
+        for obj, shown in zip(objects, relations, strict=True):
+            expected[obj] |= shown > 0.5
+    assert module.relation_seen.any() and torch.equal(module.relation_seen, expected)
+    checkpoint = {"state_dict": {k: v for k, v in module.state_dict().items() if k != "relation_seen"}}
+    fresh = LaIARModule(**tiny_module_kwargs())
+    fresh.on_load_checkpoint(checkpoint)
+    fresh.load_state_dict(checkpoint["state_dict"])
+    assert not fresh.relation_seen.any()
+
+
+def test_score_with_evidence_reproduces_the_prediction_from_the_kept_tokens() -> None:
+    module = LaIARModule(**tiny_module_kwargs()).eval()
+    batch = random_batch()
+    with torch.no_grad():
+        features = module.model.forward_features(batch, "video")
+        expected = torch.sigmoid(module.model.forward_head(features, "video"))
+        keep = features.former.selection.keep > 0.5
+        assert torch.allclose(module.score_with_evidence(batch, keep), expected, atol=1e-5)
+        nothing = module.score_with_evidence(batch, torch.zeros_like(keep))
+        assert not torch.allclose(nothing, expected, atol=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")

@@ -126,6 +126,17 @@ def test_test_and_predict_outputs_carry_tokens_and_explanations(trained, tmp_pat
             assert record.text.startswith(f"{CLASS_NAMES[pred]} {LABEL_END}")
             assert record.ground_truth[0] in CLASS_NAMES and record.evidence
             assert ExplanationRecord.from_json(record.to_json()) == record
+            assert record.schema == 2 and record.classes[0].name == CLASS_NAMES[pred]
+            assert record.classes[0].evidence == record.evidence
+    batch = next(iter(_batches(4, seed=3)))
+    module.eval()
+    everything = module.score_with_evidence(batch, torch.ones(4, 64, dtype=torch.bool))
+    assert torch.allclose(everything, collector.outputs[0]["scores"].float().softmax(-1), atol=1e-4)
+    # the tiny LLM is saturated: removed segments show in the log-probabilities of the other classes
+    fewer = module.score_with_evidence(batch, torch.zeros(4, 64, dtype=torch.bool))
+    assert not torch.allclose(fewer.clamp(min=1e-30).log(), everything.clamp(min=1e-30).log(), atol=1e-3)
+    with pytest.raises(ValueError, match="keep_mask must be"):
+        module.score_with_evidence(batch, torch.ones(4, 0, dtype=torch.bool))
 
 
 def test_configure_model_twice_keeps_the_backbone(trained):

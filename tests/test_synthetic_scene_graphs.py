@@ -146,6 +146,40 @@ def test_truth_matches_the_annotations_and_labels(generated: dict[str, Path]) ->
             assert action.start < action.end <= video.length
 
 
+def test_noisy_set_keeps_the_defining_transition_under_annotation_noise(tmp_path: Path) -> None:
+    config = SyntheticSceneGraphConfig.ag_noisy()
+    assert config.noisy and not SyntheticSceneGraphConfig().noisy
+    paths = write_synthetic_scene_graphs(tmp_path, seed=3, num_videos=40, feature_dim=8, config=config)
+    annotations = read_action_genome(paths["annotations"])
+    truth = read_synthetic_truth(paths["truth"])
+    defining = {(o, a.relation_before, a.relation_after) for a in SYNTHETIC_ACTIONS for o in a.objects}
+    missed = spatial_changes = distractor_changes = overlapping = 0
+    for video_id, transitions in truth.items():
+        frames = annotations.videos[video_id]
+        steps = [t.change_step for t in transitions]
+        overlapping += len(steps) > 1 and max(steps) - min(steps) <= config.overlap_steps
+        action_objects = {AG_OBJECT_CLASSES.index(t.object): t for t in transitions}
+        for cls in {o.class_index for f in frames for o in f.objects}:
+            track = [next(o for o in f.objects if o.class_index == cls) for f in frames]
+            states = [_contacting(o) if o.visible else None for o in track]
+            spatial = {o.relation_indices[1] for o in track if o.visible}
+            spatial_changes += len(spatial) > 1
+            transition = action_objects.get(cls)
+            if transition is None:
+                seen = [s for s in states if s is not None]
+                changes = {(a, b) for a, b in zip(seen, seen[1:], strict=False) if a != b}
+                assert all((AG_OBJECT_CLASSES[cls], a, b) not in defining for a, b in changes)
+                distractor_changes += bool(changes)
+                continue
+            step, width = transition.change_step, config.contact_boundary_frames
+            missed += states.count(None)
+            assert states[step - 1] is not None and states[step] is not None  # the change stays observable
+            for t, state in enumerate(states):
+                if state is not None and not step - width <= t < step + width:
+                    assert state == (transition.relation_before if t < step else transition.relation_after)
+    assert min(missed, spatial_changes, distractor_changes, overlapping) > 0
+
+
 def test_presence_does_not_give_the_action_away() -> None:
     by_object: dict[str, set[tuple[str, str]]] = {}
     for action in SYNTHETIC_ACTIONS:

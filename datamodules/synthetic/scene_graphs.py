@@ -26,6 +26,15 @@ trained alone for 40 epochs (seed 0), LaIAR's video branch reaches test mAP 0.98
 and 0.91 at the default 1.0, where the learning scheme (``L_sim`` + ``L_xm``, no token selection) lifts it
 to 0.96.
 
+Action Genome's annotation noise is a set of generator options (:class:`SyntheticSceneGraphConfig`), all
+off for the default set and on in :meth:`SyntheticSceneGraphConfig.ag_noisy` (the ``synthetic_ag_noisy``
+set ``generate_all`` writes next to it): spatial relations redrawn in many frames (attention is redrawn
+in every frame in both sets), contacting relations uncertain for a few frames either side of the change,
+action objects missed in some frames, distractors with contact changes of their own that define no action,
+and the actions of a video changing close together in time. The ground-truth transition of every label
+is the same as without noise (``synthetic_truth.json``); the options only draw from a random stream of
+their own, so with them off the bytes are those of the default set.
+
 Charades codes and names are the real ones (``Charades_v1_classes.txt``); the written class list holds
 only the 13 classes used, so the synthetic label space has 13 classes, each with positives.
 """
@@ -33,7 +42,7 @@ only the 13 classes used, so the synthetic label space has 13 classes, each with
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +137,16 @@ class SyntheticSceneGraphConfig:
         test_fraction: share of videos in the test split.
         feature_noise: std of the Gaussian noise added to every feature.
         nuisance_scale: strength of the per-video random linear map and offset.
+        spatial_change_probability: per frame and object, probability that the spatial relation is
+            drawn afresh (0: one spatial relation a video and object).
+        contact_boundary_frames: frames on either side of an action's change whose contacting relation
+            is annotated as the before or the after state at random (annotator uncertainty).
+        action_miss_probability: per frame, probability that an action's object is not annotated
+            (never in the two frames either side of the change, so the change stays observable).
+        distractor_change_probability: probability that a distractor's contacting relation changes once
+            in the video, between two of its states whose change defines no action.
+        overlap_steps: when >= 0, every action of a video changes within this many frames of the first
+            action's change (actions overlap in time); -1 draws each change independently.
     """
 
     frames_per_video: tuple[int, int] = (8, 16)
@@ -136,6 +155,35 @@ class SyntheticSceneGraphConfig:
     test_fraction: float = 0.2
     feature_noise: float = 1.0
     nuisance_scale: float = 0.25
+    spatial_change_probability: float = 0.0
+    contact_boundary_frames: int = 0
+    action_miss_probability: float = 0.0
+    distractor_change_probability: float = 0.0
+    overlap_steps: int = -1
+
+    @classmethod
+    def ag_noisy(cls) -> SyntheticSceneGraphConfig:
+        """The ``synthetic_ag_noisy`` set: Action Genome's annotation noise, every option on."""
+        return cls(
+            actions_per_video=(1, 3),
+            spatial_change_probability=0.5,
+            contact_boundary_frames=1,
+            action_miss_probability=0.1,
+            distractor_change_probability=0.5,
+            overlap_steps=2,
+        )
+
+    @property
+    def noisy(self) -> bool:
+        """Whether any annotation-noise option is on."""
+        return self != replace(
+            self,
+            spatial_change_probability=0.0,
+            contact_boundary_frames=0,
+            action_miss_probability=0.0,
+            distractor_change_probability=0.0,
+            overlap_steps=-1,
+        )
 
     def __post_init__(self) -> None:
         for name, low in (("frames_per_video", 5), ("objects_per_frame", 1), ("actions_per_video", 1)):
@@ -149,6 +197,17 @@ class SyntheticSceneGraphConfig:
             )
         if not 0.0 < self.test_fraction < 1.0:
             raise ValueError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        probabilities = (
+            "spatial_change_probability", "action_miss_probability", "distractor_change_probability"
+        )
+        for name in probabilities:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.contact_boundary_frames < 0 or self.overlap_steps < -1:
+            raise ValueError(
+                "contact_boundary_frames must be >= 0 and overlap_steps >= -1, "
+                f"got {self.contact_boundary_frames}, {self.overlap_steps}"
+            )
         if self.feature_noise < 0 or self.nuisance_scale < 0:
             raise ValueError(
                 "feature_noise and nuisance_scale must be >= 0, "
@@ -237,7 +296,9 @@ def write_synthetic_scene_graphs(
     for number, video_id in enumerate(video_ids):
         split = "test" if number in test_videos else "train"
         layout_seed, feature_seed = seeds[number + 1].spawn(2)
-        video = _generate_video(np.random.default_rng(layout_seed), video_id, split, config)
+        # the noise stream is a child of the layout seed: drawing from it leaves the layout draws as they are
+        noise = np.random.default_rng(layout_seed.spawn(1)[0]) if config.noisy else None
+        video = _generate_video(np.random.default_rng(layout_seed), video_id, split, config, noise)
         annotations.videos[video_id] = video.frames
         features = _features(np.random.default_rng(feature_seed), video, prototypes, config)
         write_box_features(box_feature_path(paths["features"], video_id), features)
@@ -293,7 +354,11 @@ def _video_ids(rng: np.random.Generator, count: int) -> list[str]:
 
 
 def _generate_video(
-    rng: np.random.Generator, video_id: str, split: str, config: SyntheticSceneGraphConfig
+    rng: np.random.Generator,
+    video_id: str,
+    split: str,
+    config: SyntheticSceneGraphConfig,
+    noise: np.random.Generator | None = None,
 ) -> _Video:
     num_frames = int(rng.integers(config.frames_per_video[0], config.frames_per_video[1] + 1))
     num_objects = int(rng.integers(config.objects_per_frame[0], config.objects_per_frame[1] + 1))
@@ -317,7 +382,16 @@ def _generate_video(
         obj = free[int(rng.integers(len(free)))]
         margin = max(1, num_frames // 4)
         change = int(rng.integers(margin, num_frames - margin + 1))
+        if noise is not None and config.overlap_steps >= 0 and transitions:
+            shift = int(noise.integers(-config.overlap_steps, config.overlap_steps + 1))
+            change = min(max(transitions[0].change_step + shift, margin), num_frames - margin)
         contacting[obj] = [action.relation_before] * change + [action.relation_after] * (num_frames - change)
+        if noise is not None:
+            low = max(0, change - config.contact_boundary_frames)
+            for t in range(low, min(num_frames, change + config.contact_boundary_frames)):
+                if noise.random() < 0.5:
+                    states = (action.relation_before, action.relation_after)
+                    contacting[obj][t] = states[int(noise.integers(2))]
         transitions.append(
             SyntheticTransition(
                 action.code,
@@ -330,6 +404,7 @@ def _generate_video(
             )
         )
     action_objects = set(contacting)
+    changes = {t.object: t.change_step for t in transitions}
     candidates = [o for o in AG_OBJECT_CLASSES[1:] if o not in contacting]
     # half the distractors are objects some action uses, so seeing the object tells nothing
     action_related = sorted({o for a in SYNTHETIC_ACTIONS for o in a.objects} - set(contacting))
@@ -343,6 +418,8 @@ def _generate_video(
             | set(_GENERIC_STATIC)
         )
         contacting[obj] = [states[int(rng.integers(len(states)))]] * num_frames
+        if noise is not None and noise.random() < config.distractor_change_probability:
+            _distractor_change(noise, obj, contacting[obj], states)
 
     names = list(contacting)
     order = [names[i] for i in rng.permutation(len(names))]
@@ -363,6 +440,10 @@ def _generate_video(
                 object_box[obj] + np.tile(rng.integers(-5, 6, size=2), 2), width, height
             )
             visible = obj in action_objects or rng.random() >= _HIDDEN_PROBABILITY
+            if noise is not None and obj in action_objects and t not in (changes[obj] - 1, changes[obj]):
+                visible = noise.random() >= config.action_miss_probability
+            if noise is not None and noise.random() < config.spatial_change_probability:
+                spatial[obj] = AG_SPATIAL_RELATIONSHIPS[int(noise.integers(len(AG_SPATIAL_RELATIONSHIPS)))]
             relations: tuple[int, ...] = ()
             if visible:
                 attention = AG_ATTENTION_RELATIONSHIPS[int(rng.integers(len(AG_ATTENTION_RELATIONSHIPS)))]
@@ -386,6 +467,17 @@ def _generate_video(
         )
     subject = f"H{_ID_ALPHABET[int(rng.integers(10, 36))]}{int(rng.integers(10, 100))}"
     return _Video(frames, transitions, subject, _SCENES[int(rng.integers(len(_SCENES)))])
+
+
+def _distractor_change(rng: np.random.Generator, obj: str, relations: list[str], states: list[str]) -> None:
+    """Change ``relations`` (a distractor's static contacting relation) once, in place, to another of its
+    ``states``, such that the change is no action's defining transition."""
+    defining = {(a.relation_before, a.relation_after) for a in SYNTHETIC_ACTIONS if obj in a.objects}
+    before = relations[0]
+    after = [s for s in states if s != before and (before, s) not in defining]
+    if after:
+        change = int(rng.integers(1, len(relations)))
+        relations[change:] = [after[int(rng.integers(len(after)))]] * (len(relations) - change)
 
 
 def _random_box(rng: np.random.Generator, width: int, height: int) -> np.ndarray:

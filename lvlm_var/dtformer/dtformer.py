@@ -200,7 +200,12 @@ class DTFormer(nn.Module):
         return self.temporal_embed[:, None] + self.pair_embed[None]
 
     def forward(
-        self, tokens: Tensor, mask: Tensor, drop: bool | None = None, select: bool = True
+        self,
+        tokens: Tensor,
+        mask: Tensor,
+        drop: bool | None = None,
+        select: bool = True,
+        keep: Tensor | None = None,
     ) -> DTFormerOutput:
         """Select tokens and encode the video.
 
@@ -209,6 +214,8 @@ class DTFormer(nn.Module):
             mask: ``(B, T, K)`` bool, True for real pairs.
             drop: gather the kept tokens instead of masking; default ``not training and drop_at_eval``.
             select: run the token selector; False keeps every real pair (the selector gets no gradient).
+            keep: ``(B, T, K)`` bool, a selection given from outside (explanations and their faithfulness:
+                only these real pairs are used, the selector is not run).
 
         Returns:
             the :class:`DTFormerOutput`.
@@ -227,7 +234,10 @@ class DTFormer(nn.Module):
             drop = not self.training and self.config.drop_at_eval
         x = tokens + self.temporal_embed[:frames, None] + self.pair_embed[None, :pairs]
         cls = self.cls_token.expand(batch, dim)
-        selection = self._select(x, cls, mask) if select else Selection.keep_all(mask, x.dtype)
+        if keep is not None:
+            selection = Selection.keep_all(mask & keep, x.dtype)
+        else:
+            selection = self._select(x, cls, mask) if select else Selection.keep_all(mask, x.dtype)
         keep = selection.keep.flatten(1)
         if self.training and not drop and self.config.selection_gradient == "attention_policy":
             sequence, key_mask = _with_class_token(cls, x.flatten(1, 2), mask.flatten(1))

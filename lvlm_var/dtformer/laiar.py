@@ -72,7 +72,12 @@ class LaIAR(nn.Module):
         )
 
     def forward_features(
-        self, batch: SceneGraphBatch, branch: Branch = "video", drop: bool | None = None, select: bool = True
+        self,
+        batch: SceneGraphBatch,
+        branch: Branch = "video",
+        drop: bool | None = None,
+        select: bool = True,
+        keep: Tensor | None = None,
     ) -> BranchFeatures:
         """Encode one branch.
 
@@ -81,6 +86,7 @@ class LaIAR(nn.Module):
             branch: ``"video"`` (visual tokens) or ``"language"`` (semantic tokens).
             drop: passed to :meth:`DTFormer.forward`.
             select: passed to :meth:`DTFormer.forward`.
+            keep: passed to :meth:`DTFormer.forward`.
 
         Returns:
             the branch's :class:`BranchFeatures`.
@@ -94,13 +100,13 @@ class LaIAR(nn.Module):
                 batch["subject_feature"], batch["object_feature"], batch["union_feature"], batch["boxes"]
             )
             tokens, joint = self.visual_joint(relations, mask)
-            former = self.video_former(tokens, mask, drop=drop, select=select)
+            former = self.video_former(tokens, mask, drop=drop, select=select, keep=keep)
         elif branch == "language":
             # padding slots may hold any placeholder class (e.g. -1); they are masked downstream
             object_class = batch["object_class"].masked_fill(~mask, 0)
             relations = self.semantic_encoder(object_class, batch["relations"])
             tokens, joint = self.semantic_joint(relations, mask)
-            former = self.language_former(tokens, mask, drop=drop, select=select)
+            former = self.language_former(tokens, mask, drop=drop, select=select, keep=keep)
         else:
             raise ValueError(f"unknown LaIAR branch {branch!r}; valid branches: video, language")
         return BranchFeatures(joint=joint, former=former)

@@ -13,10 +13,18 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassRecall, Mu
 from lvlm_var.batches import SceneGraphBatch
 from lvlm_var.dtformer.config import LaIARConfig, LaIARLossConfig
 from lvlm_var.dtformer.dtformer import DTFormerOutput
-from lvlm_var.dtformer.explain import Naming, TripletVocabulary, explain_video
+from lvlm_var.dtformer.explain import (
+    Naming,
+    TripletVocabulary,
+    attribute_units,
+    class_gradients,
+    evidence_units,
+    explain_classes,
+    explain_video,
+)
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
-from lvlm_var.explanation import ExplanationRecord
+from lvlm_var.explanation import CitedEvidence, ClassExplanation, ExplanationRecord, select_rows
 from lvlm_var.random_state import RandomStateCheckpointing
 from lvlm_var.schedule import WarmupCosine
 
@@ -112,6 +120,12 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         explain_naming: ``"nearest"`` (the paper) or ``"contrast"``: a kept token names the relations it is
             more similar to than its pair's other kept tokens (see :mod:`lvlm_var.dtformer.explain`).
         explain_in_validation: also explain in validation (slower).
+        explain_classes: class-grounded evidence (``ExplanationRecord.classes``, see
+            :mod:`lvlm_var.dtformer.explain`) for at most this many top classes ...
+        explain_min_probability: ... of at least this probability.
+        explain_min_attribution: a run of kept tokens is cited for a class when removing it drops the
+            class probability by at least this much (0.005; see :mod:`lvlm_var.dtformer.explain` for the
+            measurement behind it).
 
     Raises:
         ValueError: an unknown preset (the message lists the valid ones), ``class_names`` of the wrong
@@ -164,11 +178,19 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         explain_min_run: int = 1,
         explain_naming: Naming = "nearest",
         explain_in_validation: bool = False,
+        explain_classes: int = 3,
+        explain_min_probability: float = 0.1,
+        explain_min_attribution: float = 0.005,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         if class_names is not None and len(class_names) != num_classes:
             raise ValueError(f"class_names has {len(class_names)} names, expected num_classes={num_classes}")
+        if explain_classes < 1 or not 0.0 <= explain_min_probability <= 1.0 or explain_min_attribution < 0:
+            raise ValueError(
+                "explain_classes must be >= 1, explain_min_probability in [0, 1] and explain_min_attribution "
+                f">= 0; got {explain_classes}, {explain_min_probability}, {explain_min_attribution}"
+            )
         if explain_min_run < 1:
             raise ValueError(f"explain_min_run must be >= 1, got {explain_min_run}")
         if explain_naming not in ("nearest", "contrast"):
@@ -234,6 +256,10 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         self.val_metrics = self._metrics("val/")
         self.test_metrics = self._metrics("test/")
         self._vocabulary: TripletVocabulary | None = None
+        # which relations each object class shows in the training annotations: explanations name a
+        # token's relation among those (all of them for a class never seen, e.g. an old checkpoint)
+        seen = torch.zeros(len(object_class_names), len(relation_names), dtype=torch.bool)
+        self.register_buffer("relation_seen", seen)
 
     def _metrics(self, prefix: str) -> MetricCollection:
         num_classes = self.hparams.num_classes
@@ -270,6 +296,7 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
             language_keep=self._supervised_selection(language),
             video_to_language_logits=video_to_language,
         )
+        self._count_relations(batch)
         batch_size = batch["mask"].shape[0]
         for name, value in terms.items():
             self.log(
@@ -282,6 +309,23 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
                 prog_bar=name == "loss",
             )
         return {"loss": terms["loss"], **self._retention(video.former, batch["mask"])}
+
+    @torch.no_grad()
+    def _count_relations(self, batch: SceneGraphBatch) -> None:
+        mask = batch["mask"]
+        shown = (batch["relations"][mask] > 0.5).float()
+        objects = batch["object_class"][mask].long()
+        counts = shown.new_zeros(self.relation_seen.shape).index_add_(0, objects, shown)
+        self.relation_seen |= counts > 0
+
+    def on_train_epoch_end(self) -> None:
+        # every rank counted its own shard: the union over ranks (a no-op on one process)
+        gathered = self.all_gather(self.relation_seen.float()).reshape(-1, *self.relation_seen.shape)
+        self.relation_seen.copy_(gathered.amax(0) > 0)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["state_dict"].setdefault("relation_seen", torch.zeros_like(self.relation_seen))
+        super().on_load_checkpoint(checkpoint)
 
     def _supervised_selection(self, features: BranchFeatures) -> Tensor:
         selection = features.former.selection
@@ -329,10 +373,18 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
             outputs["probabilities"] = probabilities
             outputs["video_id"] = list(batch["video_id"])
         if explain:
-            outputs["explanations"] = self._explain(
+            outputs["explanations"], outputs["cited_evidence"] = self._explain(
                 batch, features.joint, features.former.selection.keep, probabilities
             )
         return outputs
+
+    @torch.no_grad()
+    def score_with_evidence(self, batch: SceneGraphBatch, keep_mask: Tensor) -> Tensor:
+        """``(B, C)`` video-branch class probabilities from the relation tokens of ``keep_mask`` alone
+        (``(B, T, K)`` bool; the others are dropped, the selector is not run): the
+        :class:`~lvlm_var.explanation.EvidenceScorer` interface."""
+        logits = self.model.forward_head(self.model.forward_features(batch, "video", keep=keep_mask), "video")
+        return torch.sigmoid(logits) if self.hparams.multi_label else torch.softmax(logits, dim=-1)
 
     @staticmethod
     def _retention(former: DTFormerOutput, mask: Tensor) -> dict[str, Tensor]:
@@ -348,7 +400,7 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
 
     def _explain(
         self, batch: SceneGraphBatch, joint: Tensor, keep: Tensor, probabilities: Tensor
-    ) -> list[ExplanationRecord]:
+    ) -> tuple[list[ExplanationRecord], list[CitedEvidence]]:
         if self._vocabulary is None:
             self._vocabulary = TripletVocabulary.build(
                 self.model.semantic_encoder,
@@ -356,8 +408,12 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
                 self.object_class_names,
                 self.relation_names,
             )
-        records = []
+        records, cited = [], []
         for b, video_id in enumerate(batch["video_id"]):
+            classes, cited_b = self._explain_classes(
+                batch, b, joint[b].detach(), keep[b].detach(), probabilities[b].detach().float()
+            )
+            cited.extend(cited_b)
             records.append(
                 explain_video(
                     sample_id=video_id,
@@ -373,9 +429,44 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
                     relations_per_token=self.hparams.explain_relations_per_token,
                     min_run=self.hparams.explain_min_run,
                     naming=self.hparams.explain_naming,
+                    classes=classes,
                 )
             )
-        return records
+        return records, cited
+
+    def _explain_classes(
+        self, batch: SceneGraphBatch, row: int, joint: Tensor, keep: Tensor, probabilities: Tensor
+    ) -> tuple[list[ClassExplanation], list[CitedEvidence]]:
+        """Class-grounded evidence of one video (see :mod:`lvlm_var.dtformer.explain`)."""
+        top = probabilities.topk(min(self.hparams.explain_classes, probabilities.shape[0]))
+        least = self.hparams.explain_min_probability
+        chosen = [int(c) for p, c in zip(top.values, top.indices, strict=True) if p >= least]
+        if not chosen:
+            return [], []
+        video = select_rows(batch, [row])
+
+        def score(masks: Tensor) -> Tensor:
+            return self.score_with_evidence(select_rows(video, [0] * len(masks)), masks)
+
+        gradients = class_gradients(self.model, video, keep, chosen, self.hparams.multi_label)
+        kept = keep > 0.5
+        classes, cited = [], []
+        for c, gradient in zip(chosen, gradients, strict=True):
+            units = evidence_units(
+                self._vocabulary, joint, keep, batch["object_class"][row], batch["frame_index"][row],
+                gradient, self.relation_seen,
+            )
+            full, attribution = attribute_units(score, keep, units)
+            classes += explain_classes(
+                units, attribution, full, [c], self.class_names, self.object_class_names,
+                self.hparams.explain_min_attribution,
+            )
+            mask = torch.zeros_like(kept)
+            for unit, value in zip(units, attribution[:, c].tolist(), strict=True):
+                if value >= self.hparams.explain_min_attribution:
+                    mask |= unit.mask(tuple(kept.shape), kept.device)
+            cited.append(CitedEvidence(row, c, mask, kept))
+        return classes, cited
 
     def _ground_truth(self, label: Tensor) -> list[str]:
         if self.hparams.multi_label:

@@ -14,7 +14,7 @@ from torch import Tensor
 from torchmetrics.classification import MulticlassAccuracy
 
 from lvlm_var.batches import SkeletonBatch
-from lvlm_var.explanation import EvidenceStep, ExplanationRecord
+from lvlm_var.explanation import ClassExplanation, EvidenceStep, ExplanationRecord
 from lvlm_var.lvlm.config import LLMClassifierConfig
 from lvlm_var.lvlm.generation import generate_continuations
 from lvlm_var.lvlm.loading import load_backbone
@@ -160,6 +160,29 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
             self.config.score_chunk_size,
         )
 
+    @torch.no_grad()
+    def score_with_evidence(self, batch: SkeletonBatch, keep_mask: Tensor) -> Tensor:
+        """``(B, C)`` class probabilities (softmax of the class log-likelihoods) when the LLM reads only
+        the narrative segments of ``keep_mask`` (``(B, S)`` bool, segment order; ``S`` at least the
+        longest narrative): the :class:`~lvlm_var.explanation.EvidenceScorer` interface, a narrative
+        segment being the unit.
+
+        Raises:
+            ValueError: ``keep_mask`` has fewer columns than a narrative has segments.
+        """
+        narratives = self.narratives(batch["skeleton"])
+        longest = max(len(n.segments) for n in narratives)
+        if keep_mask.ndim != 2 or keep_mask.shape[1] < longest:
+            raise ValueError(
+                f"keep_mask must be (B, S) with S >= {longest} (the longest narrative), got "
+                f"{tuple(keep_mask.shape)}"
+            )
+        kept = [
+            ActionNarrative(tuple(s for s, keep in zip(n.segments, row.tolist(), strict=False) if keep))
+            for n, row in zip(narratives, keep_mask, strict=True)
+        ]
+        return self.score([self.prompts.encode_prompt(n) for n in kept]).float().softmax(-1)
+
     def explain(
         self,
         batch: SkeletonBatch,
@@ -180,6 +203,10 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
         labels = batch["label"].tolist() if "label" in batch else [None] * len(prompts)
         records = []
         for row, (narrative, prompt) in enumerate(zip(narratives, prompts, strict=True)):
+            steps = [EvidenceStep(s.name, s.start, s.start + s.length - 1) for s in narrative.segments]
+            name, probability = self.class_names[preds[row]], float(probabilities[row, preds[row]])
+            # the generated text is the model's reason; every segment is its evidence (not attributed)
+            sentence = f"{name} ({probability:.2f}): {generated[row].strip()}"
             records.append(
                 ExplanationRecord(
                     sample_id=batch["name"][row],
@@ -189,11 +216,10 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
                         for p, c in zip(top.values[row], top.indices[row], strict=True)
                     ],
                     ground_truth=[] if labels[row] is None else [self.class_names[labels[row]]],
-                    evidence=[
-                        EvidenceStep(s.name, s.start, s.start + s.length - 1) for s in narrative.segments
-                    ],
+                    evidence=steps,
                     text=f"{self.class_names[preds[row]]} {LABEL_END} {generated[row]}".strip(),
                     tokens=prompt.narrative_tokens,
+                    classes=[ClassExplanation(name, probability, list(steps), sentence)],
                 )
             )
         return records

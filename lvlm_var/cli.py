@@ -1,8 +1,10 @@
 """The ``lvlm-var`` command: LightningCLI subcommands plus data tools.
 
 ``fit | validate | test | predict`` run Lightning on an experiment YAML (omegaconf parser mode, so
-YAMLs may interpolate ``${...}``); ``generate-synthetic`` writes the embedded data sets in their real
-file formats; ``inspect PATH`` prints what a data file holds, or the clear reason it is bad.
+YAMLs may interpolate ``${...}``; see :mod:`lvlm_var.lightning_cli` for our rules); ``generate-synthetic``
+writes the embedded data sets in their real file formats; ``inspect PATH`` prints what a data file holds,
+or the clear reason it is bad; ``report RUN_DIR`` writes the run's HTML report. ``--quiet`` turns the
+progress bars off, ``--debug`` shows the traceback of a configuration error.
 
 The CLI is the one place where data, models and callbacks meet, so it imports ``datamodules`` and
 ``callbacks`` lazily, inside the commands: importing ``lvlm_var`` alone never pulls them in.
@@ -18,10 +20,7 @@ from pathlib import Path
 from lvlm_var.config_errors import ConfigurationError
 from lvlm_var.lightning_cli import run_lightning_cli
 
-__all__ = ["main", "run_lightning_cli", "QUIET_ENV"]
-
-# Set by --quiet; the progress bars of data preparation read it (and stay off when stderr is no TTY).
-QUIET_ENV = "LVLM_VAR_QUIET"
+__all__ = ["main", "run_lightning_cli"]
 
 _LIGHTNING_SUBCOMMANDS = ("fit", "validate", "test", "predict")
 
@@ -134,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet, debug = "--quiet" in argv, "--debug" in argv
     argv = [arg for arg in argv if arg not in ("--quiet", "--debug")]
     if quiet:
+        from datamodules.progress import QUIET_ENV  # the switch the data steps' progress bars read
+
         os.environ[QUIET_ENV] = "1"
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_OVERVIEW)

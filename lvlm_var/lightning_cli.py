@@ -3,6 +3,8 @@
 * What the DataModule knows (classes, feature size) is linked into the model.
 * Relative output paths of callbacks (``output_path``, ``dirpath``) are relative to
   ``trainer.default_root_dir``, so ``--trainer.default_root_dir X`` moves every output of a run.
+* Every fit ends with a checkpoint: the YAMLs save at the end of every training epoch, and a
+  ``ModelCheckpoint`` with ``save_last`` also gets ``last.ckpt`` when the fit ends.
 * ``validate`` / ``test`` / ``predict`` without ``--ckpt_path`` use the experiment's last checkpoint (the
   ``ModelCheckpoint`` of its YAML: ``last.ckpt``, else ``FILENAME.ckpt``).
 * Model options given on the command line next to ``--ckpt_path`` are applied over the checkpoint's
@@ -222,6 +224,12 @@ def _lightning_cli_class():
                 rank_zero_info(f"{type(self.model).__name__} keeps its frozen submodules in eval mode while it "
                                "trains (intended: no dropout or batch-norm updates in them)")
                 warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
+
+        def after_fit(self) -> None:
+            # A fit however short (one epoch, max_steps, validation every n epochs) ends with last.ckpt.
+            for callback in self.trainer.callbacks:
+                if type(callback).__name__ == "ModelCheckpoint" and callback.save_last and callback.dirpath:
+                    self.trainer.save_checkpoint(Path(callback.dirpath) / f"{callback.CHECKPOINT_NAME_LAST}.ckpt")
 
         def _run_subcommand(self, subcommand: str) -> None:
             try:

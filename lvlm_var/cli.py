@@ -95,11 +95,13 @@ def _report(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="lvlm-var report",
         description="Write one self-contained HTML report of a run folder (a trainer.default_root_dir): "
-        "metrics over epochs, a confusion matrix or per-class AP, token retention, one card per explained clip.",
+        "metrics over epochs, a confusion matrix or per-class AP, token retention, a card per clip.",
     )
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="the HTML file (default RUN_DIR/report.html)")
-    parser.add_argument("--max_cards", type=int, default=200, help="at most this many clip cards, wrong ones first")
+    parser.add_argument(
+        "--max_cards", type=int, default=200, help="at most this many clip cards, wrong ones first"
+    )
     options = parser.parse_args(argv)
     try:
         path = write_report(options.run_dir, options.out, options.max_cards)
@@ -120,7 +122,10 @@ def _run_lightning(command: str, argv: list[str], quiet: bool, debug: bool) -> i
     except ConfigurationError as error:
         if debug:
             raise
-        print(f"lvlm-var {command}: configuration error: {error}\n(--debug shows the traceback)", file=sys.stderr)
+        print(
+            f"lvlm-var {command}: configuration error: {error}\n(--debug shows the traceback)",
+            file=sys.stderr,
+        )
         return 2
     finally:
         end_distributed()

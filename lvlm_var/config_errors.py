@@ -40,7 +40,7 @@ def class_path_hint(class_path: str) -> str:
         names = [n for n in getattr(module, "__all__", dir(module)) if not n.startswith("_")]
         if depth == len(parts) - 1:
             names = [n for n in names if inspect.isclass(getattr(module, n, None))]
-        rest = ".".join(parts[depth + 1:])
+        rest = ".".join(parts[depth + 1 :])
         matches = closest(parts[depth], names)
         return _did_you_mean([".".join(filter(None, [module_name, m, rest])) for m in matches])
     return ""
@@ -64,8 +64,10 @@ def short_parser_message(message: str, options_of: Callable[[str], Iterable[str]
     group = keys[0] if keys else ""
     if class_path and " has no attribute " in message:
         reason = next(line.strip() for line in message.splitlines() if " has no attribute " in line)
-        return (f"{group}.class_path: {class_path.group(1)!r} cannot be imported ({reason})"
-                f"{class_path_hint(class_path.group(1))}")
+        return (
+            f"{group}.class_path: {class_path.group(1)!r} cannot be imported ({reason})"
+            f"{class_path_hint(class_path.group(1))}"
+        )
     not_accepted = _NOT_ACCEPTED.search(message)
     if not_accepted and class_path:
         options = options_of(class_path.group(1)) if options_of is not None else []
@@ -74,13 +76,17 @@ def short_parser_message(message: str, options_of: Callable[[str], Iterable[str]
     if len(keys) < 2:
         return message.strip().splitlines()[0]
     # The innermost key failed: its value and the types it accepts.
-    inner = message[message.rindex(f'Parser key "{keys[-1]}"'):]
-    expected = list(dict.fromkeys("None" if name == "NoneType" else name for name in _EXPECTED.findall(inner)))
+    inner = message[message.rindex(f'Parser key "{keys[-1]}"') :]
+    expected = list(
+        dict.fromkeys("None" if name == "NoneType" else name for name in _EXPECTED.findall(inner))
+    )
     given = re.search(r"Given value: (.*)", inner)
     key = f"{group}.init_args.{'.'.join(keys[1:])}" if class_path else ".".join(keys)
     value = f" = {given.group(1)!r}" if given else ""
     allowed = f"expected {' or '.join(expected)}" if expected else inner.strip().splitlines()[-1]
     return f"{key}{value}: {allowed}"
+
+
 _FIELD = re.compile(r"\b([A-Z]\w*)\.(\w+)\b")
 
 

@@ -128,16 +128,22 @@ def _lightning_cli_class():
         def _parser_message(parser, args, message: str) -> str:
             if not message.startswith("unrecognized arguments") or not args:
                 return short_parser_message(message, lambda path: sorted(_init_arguments(path) or ()))
-            subparser = parser._subcommands_action._name_parser_map.get(args[0], parser)
+            subcommands = getattr(parser, "_subcommands_action", None)
+            subparser = subcommands._name_parser_map.get(args[0], parser) if subcommands else parser
             known = set(subparser._option_string_actions)
             unknown = [a.partition("=")[0] for a in args[1:] if a.startswith("--")]
-            unknown = [a for a in unknown if a not in known and not a.startswith(("--model.", "--data.", "--optimizer.",
-                                                                                   "--lr_scheduler."))]
+            unknown = [
+                a
+                for a in unknown
+                if a not in known
+                and not a.startswith(("--model.", "--data.", "--optimizer.", "--lr_scheduler."))
+            ]
             if not unknown:
                 return message
             hints = closest(unknown[0], known)
             return f"{unknown[0].removeprefix('--')}: no such option" + (
-                f"; did you mean {' or '.join(hints)}?" if hints else "")
+                f"; did you mean {' or '.join(hints)}?" if hints else ""
+            )
 
         @staticmethod
         def _root_outputs(config) -> None:
@@ -155,17 +161,24 @@ def _lightning_cli_class():
                 if not str(getattr(callback, "class_path", "")).endswith("ModelCheckpoint"):
                     continue
                 init_args = callback.get("init_args") or {}
-                folder = Path(init_args.get("dirpath") or _rooted("checkpoints", config.trainer.get("default_root_dir")))
-                expected += [folder / "last.ckpt"] + ([folder / f"{init_args['filename']}.ckpt"]
-                                                      if init_args.get("filename") else [])
+                folder = Path(
+                    init_args.get("dirpath") or _rooted("checkpoints", config.trainer.get("default_root_dir"))
+                )
+                expected += [folder / "last.ckpt"] + (
+                    [folder / f"{init_args['filename']}.ckpt"] if init_args.get("filename") else []
+                )
             for path in expected:
                 if path.is_file():
-                    rank_zero_info(f"lvlm-var {subcommand}: no --ckpt_path given, using the last checkpoint {path}")
+                    rank_zero_info(
+                        f"lvlm-var {subcommand}: no --ckpt_path given, using the last checkpoint {path}"
+                    )
                     return str(path)
             if expected:
                 raise ConfigurationError(
-                    f"ckpt_path: not given, and the experiment's checkpoint is not there ({', '.join(map(str, expected))}); "
-                    f"run `lvlm-var fit` with this config first or give --ckpt_path")
+                    "ckpt_path: not given, and the experiment's checkpoint is not there "
+                    f"({', '.join(map(str, expected))}); "
+                    f"run `lvlm-var fit` with this config first or give --ckpt_path"
+                )
             return None
 
         def _parse_ckpt_path(self) -> None:
@@ -187,7 +200,7 @@ def _lightning_cli_class():
             self.config = self.parser.parse_object({subcommand: {"model": model}}, self.config)
 
         def _apply_explicit_options(self, subcommand: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-            """The command line's model options over the checkpoint's hyperparameters, each change recorded."""
+            """The command line's model options over the checkpoint's hyperparameters, changes recorded."""
             init_args = self.config[subcommand].model.get("init_args") or {}
             for path in self._explicit_model_options:
                 try:
@@ -198,9 +211,13 @@ def _lightning_cli_class():
                     kwargs = _set_path(kwargs, path, given)
                     self._checkpoint_overrides[path] = (stored, given)
             if self._checkpoint_overrides:
-                rank_zero_info("lvlm-var: applied over the checkpoint's hyperparameters: " + ", ".join(
-                    f"{path} = {given!r} (checkpoint: {stored!r})"
-                    for path, (stored, given) in self._checkpoint_overrides.items()))
+                rank_zero_info(
+                    "lvlm-var: applied over the checkpoint's hyperparameters: "
+                    + ", ".join(
+                        f"{path} = {given!r} (checkpoint: {stored!r})"
+                        for path, (stored, given) in self._checkpoint_overrides.items()
+                    )
+                )
             return kwargs
 
         def instantiate_classes(self) -> None:
@@ -216,20 +233,26 @@ def _lightning_cli_class():
 
         def before_fit(self) -> None:
             checkpoints = [c for c in self.trainer.callbacks if type(c).__name__ == "ModelCheckpoint"]
-            if checkpoints and all(c.filename and not getattr(c, "_enable_version_counter", True) for c in checkpoints):
+            if checkpoints and all(
+                c.filename and not getattr(c, "_enable_version_counter", True) for c in checkpoints
+            ):
                 # Fixed checkpoint names are overwritten by each fit on purpose (the YAMLs say so).
                 warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
             if type(self.model).train is not torch.nn.Module.train:
                 # The module keeps some submodules in eval mode on purpose (a frozen encoder).
-                rank_zero_info(f"{type(self.model).__name__} keeps its frozen submodules in eval mode while it "
-                               "trains (intended: no dropout or batch-norm updates in them)")
+                rank_zero_info(
+                    f"{type(self.model).__name__} keeps its frozen submodules in eval mode while it "
+                    "trains (intended: no dropout or batch-norm updates in them)"
+                )
                 warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
 
         def after_fit(self) -> None:
             # A fit however short (one epoch, max_steps, validation every n epochs) ends with last.ckpt.
             for callback in self.trainer.callbacks:
                 if type(callback).__name__ == "ModelCheckpoint" and callback.save_last and callback.dirpath:
-                    self.trainer.save_checkpoint(Path(callback.dirpath) / f"{callback.CHECKPOINT_NAME_LAST}.ckpt")
+                    self.trainer.save_checkpoint(
+                        Path(callback.dirpath) / f"{callback.CHECKPOINT_NAME_LAST}.ckpt"
+                    )
 
         def _run_subcommand(self, subcommand: str) -> None:
             try:
@@ -237,11 +260,14 @@ def _lightning_cli_class():
             except RuntimeError as error:
                 if not self._checkpoint_overrides or "Error(s) in loading state_dict" not in str(error):
                     raise
-                fixed = ", ".join(f"{path} (checkpoint: {stored!r}, given: {given!r})"
-                                  for path, (stored, given) in self._checkpoint_overrides.items())
+                fixed = ", ".join(
+                    f"{path} (checkpoint: {stored!r}, given: {given!r})"
+                    for path, (stored, given) in self._checkpoint_overrides.items()
+                )
                 raise ConfigurationError(
-                    f"model.init_args: the checkpoint's weights fix {fixed}; these options change the model's "
-                    "parameters, so they cannot be changed at evaluation time (drop them or train a new model)"
+                    f"model.init_args: the checkpoint's weights fix {fixed}; these options change the "
+                    "model's parameters, so they cannot be changed at evaluation time (drop them or train a "
+                    "new model)"
                 ) from error
 
     return LvlmVarCLI

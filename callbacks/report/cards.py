@@ -15,8 +15,20 @@ __all__ = ["relation_timeline", "narrative_timeline", "pose_strip", "highlighted
 _WIDTH = 640
 _LABEL = 150
 _LANE = 22
-_PALETTE = ("#8dd3c7", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#bc80bd",
-            "#ccebc5", "#ffed6f", "#d9d9d9", "#a6cee3")
+_PALETTE = (
+    "#8dd3c7",
+    "#bebada",
+    "#fb8072",
+    "#80b1d3",
+    "#fdb462",
+    "#b3de69",
+    "#fccde5",
+    "#bc80bd",
+    "#ccebc5",
+    "#ffed6f",
+    "#d9d9d9",
+    "#a6cee3",
+)
 
 
 def _colour(name: str) -> str:
@@ -36,7 +48,8 @@ def _transitions(steps: list[Step]) -> list[tuple[Step, Step]]:
     changes = []
     for runs in by_pair.values():
         runs.sort(key=lambda s: (s.start, s.end))
-        changes += [(a, b) for a, b in zip(runs, runs[1:]) if _pair_and_relation(a)[1] != _pair_and_relation(b)[1]]
+        pairs = zip(runs, runs[1:], strict=False)
+        changes += [(a, b) for a, b in pairs if _pair_and_relation(a)[1] != _pair_and_relation(b)[1]]
     return changes
 
 
@@ -68,9 +81,11 @@ def _run(step: Step, label: str, row: int, frames: int, highlight: bool, title: 
     x0, x1 = _x(step.start, frames), _x(step.end + 1, frames)
     y = 18 + row * _LANE
     classes = "run cited" if highlight else "run"
-    parts = [f'<g class="{classes}"><title>{escape(title)}</title>',
-             f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 2):.1f}" height="{_LANE - 6}" rx="3" '
-             f'fill="{_colour(label)}"/>']
+    parts = [
+        f'<g class="{classes}"><title>{escape(title)}</title>',
+        f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 2):.1f}" height="{_LANE - 6}" rx="3" '
+        f'fill="{_colour(label)}"/>',
+    ]
     if x1 - x0 > 7 * len(label):
         parts.append(f'<text x="{x0 + 3:.1f}" y="{y + 12}" font-size="10">{escape(label)}</text>')
     return "".join(parts) + "</g>"
@@ -80,16 +95,21 @@ def _axis(frames: int, rows: int, unit: str) -> str:
     y = 18 + rows * _LANE
     ticks = sorted({0, frames // 2, frames})
     labels = "".join(
-        f'<text x="{_x(t, frames):.1f}" y="{y + 12}" font-size="9" text-anchor="middle">{t}</text>' for t in ticks
+        f'<text x="{_x(t, frames):.1f}" y="{y + 12}" font-size="9" text-anchor="middle">{t}</text>'
+        for t in ticks
     )
-    return (f'<line x1="{_LABEL}" y1="{y}" x2="{_x(frames, frames):.1f}" y2="{y}" stroke="#999"/>{labels}'
-            f'<text x="{_WIDTH - 10}" y="{y + 24}" font-size="9" text-anchor="end">{unit}</text>')
+    return (
+        f'<line x1="{_LABEL}" y1="{y}" x2="{_x(frames, frames):.1f}" y2="{y}" stroke="#999"/>{labels}'
+        f'<text x="{_WIDTH - 10}" y="{y + 24}" font-size="9" text-anchor="end">{unit}</text>'
+    )
 
 
 def _svg(body: str, rows: int) -> str:
     height = 18 + rows * _LANE + 30
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
-            f'viewBox="0 0 {_WIDTH} {height}">{body}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
+        f'viewBox="0 0 {_WIDTH} {height}">{body}</svg>'
+    )
 
 
 def relation_timeline(view: ClipView) -> str:
@@ -101,22 +121,38 @@ def relation_timeline(view: ClipView) -> str:
     body = []
     for row, pair in enumerate(pairs):
         y = 18 + row * _LANE
-        body.append(f'<text x="{_LABEL - 6}" y="{y + 12}" font-size="10" text-anchor="end">{escape(pair)}</text>')
+        body.append(
+            f'<text x="{_LABEL - 6}" y="{y + 12}" font-size="10" text-anchor="end">{escape(pair)}</text>'
+        )
         for step in (s for s in view.steps if _pair_and_relation(s)[0] == pair):
             relation = _pair_and_relation(step)[1]
             score = "" if step.score is None else f", similarity {step.score:.3f}"
-            body.append(_run(step, relation, row, frames, step in highlight,
-                             f"{step.text}: frames {step.start}-{step.end}{score}"))
+            body.append(
+                _run(
+                    step,
+                    relation,
+                    row,
+                    frames,
+                    step in highlight,
+                    f"{step.text}: frames {step.start}-{step.end}{score}",
+                )
+            )
             for frame in {step.start, step.end}:
-                body.append(f'<circle class="kept" cx="{_x(frame + 0.5, frames):.1f}" cy="{y + _LANE - 6}" r="2.5"/>')
+                body.append(
+                    f'<circle class="kept" cx="{_x(frame + 0.5, frames):.1f}" cy="{y + _LANE - 6}" r="2.5"/>'
+                )
     for a, b in _transitions([s for s in view.steps if s in highlight]):
         row = pairs.index(_pair_and_relation(a)[0])
         y = 18 + row * _LANE + (_LANE - 6) / 2
-        body.append(f'<line class="transition" x1="{_x(a.end + 1, frames):.1f}" y1="{y:.1f}" '
-                    f'x2="{_x(b.start, frames):.1f}" y2="{y:.1f}"/>')
+        body.append(
+            f'<line class="transition" x1="{_x(a.end + 1, frames):.1f}" y1="{y:.1f}" '
+            f'x2="{_x(b.start, frames):.1f}" y2="{y:.1f}"/>'
+        )
     body.append(_axis(frames, len(pairs), "frame"))
-    return _svg("".join(body), max(len(pairs), 1)) + f'<p class="legend">outlined: {escape(legend)}; ' \
-        'dots: kept relation tokens</p>'
+    return (
+        _svg("".join(body), max(len(pairs), 1)) + f'<p class="legend">outlined: {escape(legend)}; '
+        "dots: kept relation tokens</p>"
+    )
 
 
 def narrative_timeline(view: ClipView) -> str:
@@ -125,16 +161,26 @@ def narrative_timeline(view: ClipView) -> str:
     steps = max((step.end + 1 for step in view.steps), default=1)
     body = [f'<text x="{_LABEL - 6}" y="30" font-size="10" text-anchor="end">narrative</text>']
     for index, step in enumerate(view.steps):
-        body.append(_run(step, step.text, 0, steps, step in highlight,
-                         f"segment {index + 1}: {step.text} (steps {step.start}-{step.end})"))
+        body.append(
+            _run(
+                step,
+                step.text,
+                0,
+                steps,
+                step in highlight,
+                f"segment {index + 1}: {step.text} (steps {step.start}-{step.end})",
+            )
+        )
     body.append(_axis(steps, 1, "token step"))
     names = "".join(
         f'<li class="{"cited" if step in highlight else ""}">{escape(step.text)} '
         f'<span class="muted">({step.start}-{step.end})</span></li>'
         for step in view.steps
     )
-    return (_svg("".join(body), 1) + f'<ol class="segments">{names}</ol>'
-            f'<p class="legend">outlined: {escape(legend)}</p>')
+    return (
+        _svg("".join(body), 1) + f'<ol class="segments">{names}</ol>'
+        f'<p class="legend">outlined: {escape(legend)}</p>'
+    )
 
 
 def pose_strip(joints: np.ndarray, bones: list[tuple[int, int]], poses: int = 8) -> str:
@@ -159,11 +205,16 @@ def pose_strip(joints: np.ndarray, bones: list[tuple[int, int]], poses: int = 8)
         left = _LABEL + column * cell + (cell - scale * (high[0] - low[0])) / 2
         points = [(left + scale * (x - low[0]), 66 - scale * (y - low[1])) for x, y in body[frame, :, :2]]
         lines = "".join(
-            f'<line x1="{points[c][0]:.1f}" y1="{points[c][1]:.1f}" x2="{points[p][0]:.1f}" y2="{points[p][1]:.1f}"/>'
+            f'<line x1="{points[c][0]:.1f}" y1="{points[c][1]:.1f}" '
+            f'x2="{points[p][0]:.1f}" y2="{points[p][1]:.1f}"/>'
             for c, p in bones
         )
-        parts.append(f'<g class="pose"><title>frame {frame}</title>{lines}</g>'
-                     f'<text x="{_LABEL + column * cell + cell / 2:.1f}" y="80" font-size="8" '
-                     f'text-anchor="middle">frame {frame}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="84" '
-            f'viewBox="0 0 {_WIDTH} 84">{"".join(parts)}</svg>')
+        parts.append(
+            f'<g class="pose"><title>frame {frame}</title>{lines}</g>'
+            f'<text x="{_LABEL + column * cell + cell / 2:.1f}" y="80" font-size="8" '
+            f'text-anchor="middle">frame {frame}</text>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="84" '
+        f'viewBox="0 0 {_WIDTH} 84">{"".join(parts)}</svg>'
+    )

@@ -45,7 +45,9 @@ def confusion(views: list[ClipView]) -> Confusion:
         if view.predicted is not None:
             matrix[index[view.ground_truth[0]], index[view.predicted]] += 1
     recall = {
-        name: (int(matrix[i, i]), int(matrix[i].sum())) for i, name in enumerate(classes) if matrix[i].sum() > 0
+        name: (int(matrix[i, i]), int(matrix[i].sum()))
+        for i, name in enumerate(classes)
+        if matrix[i].sum() > 0
     }
     return Confusion(classes, matrix, recall)
 
@@ -81,7 +83,9 @@ def _average_precision(scores: np.ndarray, positive: np.ndarray) -> float:
 
 def class_average_precision(views: list[ClipView]) -> ClassAP:
     """Per-class AP of multi-label clips from the scores the records list."""
-    classes = sorted({name for v in views for name in v.ground_truth} | {n for v in views for n, _ in v.predictions})
+    classes = sorted(
+        {name for v in views for name in v.ground_truth} | {n for v in views for n, _ in v.predictions}
+    )
     listed = max((len(v.predictions) for v in views), default=0)
     scores = np.full((len(views), len(classes)), -np.inf)
     positive = np.zeros((len(views), len(classes)))

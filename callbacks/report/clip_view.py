@@ -65,8 +65,12 @@ def _step(raw: Any) -> Step | None:
     except (TypeError, ValueError):
         return None
     score = raw.get("score")
-    return Step(str(raw.get("text", raw.get("name", ""))), start, max(start, end),
-                float(score) if isinstance(score, int | float) else None)
+    return Step(
+        str(raw.get("text", raw.get("name", ""))),
+        start,
+        max(start, end),
+        float(score) if isinstance(score, int | float) else None,
+    )
 
 
 def _steps(raw: Any) -> list[Step]:
@@ -103,7 +107,9 @@ def clip_view(record: dict[str, Any]) -> ClipView:
         sample_id=str(record.get("sample_id", "?")),
         method=str(record.get("method", "")),
         predictions=predictions,
-        ground_truth=[str(name) for name in (ground_truth if isinstance(ground_truth, list) else [ground_truth])],
+        ground_truth=[
+            str(name) for name in (ground_truth if isinstance(ground_truth, list) else [ground_truth])
+        ],
         steps=sorted(set(steps), key=lambda s: (s.start, s.end, s.text)),
         cited=per_class.get(top, []),
         sentence=str(sentence),

@@ -18,13 +18,15 @@ __all__ = ["write_report", "render_report"]
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:13px}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:left}
+table{border-collapse:collapse;font-size:13px}
+td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:left}
 img{max-width:100%}.muted{color:#777}.legend{font-size:11px;color:#555;margin:2px 0}
 .card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;margin:10px 0}
 .card.wrong{border-left:5px solid #d62728}.card.correct{border-left:5px solid #2ca02c}
 .card h3{font-size:14px;margin:2px 0}.run.cited rect{stroke:#d62728;stroke-width:2.5}
 .kept{fill:#333}.transition{stroke:#d62728;stroke-width:2;stroke-dasharray:3 2}
-.pose line{stroke:#444;stroke-width:1.5}.segments{font-size:12px;columns:2}.segments .cited{font-weight:bold;color:#d62728}
+.pose line{stroke:#444;stroke-width:1.5}.segments{font-size:12px;columns:2}
+.segments .cited{font-weight:bold;color:#d62728}
 #controls{position:sticky;top:0;background:#fff;padding:6px 0;border-bottom:1px solid #eee}
 """
 
@@ -89,14 +91,16 @@ def _card(view: ClipView, skeletons: dict[str, Path]) -> str:
     classes = json.dumps(sorted(set(view.ground_truth) | ({view.predicted} if view.predicted else set())))
     return (
         f'<div class="card {verdict}" data-classes="{escape(classes)}" data-correct="{verdict}">'
-        f"<h3>{escape(view.sample_id)} <span class=\"muted\">({verdict})</span></h3>"
+        f'<h3>{escape(view.sample_id)} <span class="muted">({verdict})</span></h3>'
         f"<div>predicted: {predictions}</div><div>truth: {escape(', '.join(view.ground_truth) or '-')}</div>"
         f'<div class="muted">{escape(view.sentence)}</div>{drawing}</div>'
     )
 
 
 def _image(uri: str | None, alt: str) -> str:
-    return f'<img alt="{escape(alt)}" src="{uri}">' if uri else f'<p class="muted">no {escape(alt)} logged</p>'
+    return (
+        f'<img alt="{escape(alt)}" src="{uri}">' if uri else f'<p class="muted">no {escape(alt)} logged</p>'
+    )
 
 
 def _class_section(views: list[ClipView]) -> str:
@@ -105,16 +109,24 @@ def _class_section(views: list[ClipView]) -> str:
     if is_single_label(views):
         result = confusion(views)
         worst = "; ".join(f"{escape(name)} {hits}/{total}" for name, hits, total in result.worst())
-        return (f"<h2>Confusion matrix</h2><p>worst classes (top-1 correct / clips): {worst}</p>"
-                + _image(confusion_plot(result), "confusion matrix"))
+        return f"<h2>Confusion matrix</h2><p>worst classes (top-1 correct / clips): {worst}</p>" + _image(
+            confusion_plot(result), "confusion matrix"
+        )
     result = class_average_precision(views)
     worst = "; ".join(f"{escape(name)} {ap:.3f}" for name, ap in result.worst())
     mean = sum(result.ap.values()) / max(len(result.ap), 1)
-    note = "exact: every record scores every class" if result.complete else (
-        f"a lower bound: the records list {result.listed} predictions each, and a class outside a clip's "
-        "list counts as ranked last (write every score with a larger explain_top_k for exact APs)")
-    return (f"<h2>Average precision per class</h2><p>mean over {len(result.ap)} classes {mean:.3f} "
-            f"({note}); worst classes: {worst}</p>" + _image(class_ap_plot(result), "per-class AP"))
+    note = (
+        "exact: every record scores every class"
+        if result.complete
+        else (
+            f"a lower bound: the records list {result.listed} predictions each, and a class outside a clip's "
+            "list counts as ranked last (write every score with a larger explain_top_k for exact APs)"
+        )
+    )
+    return (
+        f"<h2>Average precision per class</h2><p>mean over {len(result.ap)} classes {mean:.3f} "
+        f"({note}); worst classes: {worst}</p>" + _image(class_ap_plot(result), "per-class AP")
+    )
 
 
 def render_report(outputs: RunOutputs, max_cards: int = 200) -> str:
@@ -122,26 +134,36 @@ def render_report(outputs: RunOutputs, max_cards: int = 200) -> str:
     views = [clip_view(record) for record in outputs.explanations]
     shown = sorted(views, key=lambda v: (v.correct, v.sample_id))[:max_cards]
     skeletons = _skeleton_files(_data_dir(outputs.config), shown)
-    class_names = sorted({name for v in shown for name in v.ground_truth} | {v.predicted for v in shown if v.predicted})
+    class_names = sorted(
+        {name for v in shown for name in v.ground_truth} | {v.predicted for v in shown if v.predicted}
+    )
     options = "".join(f'<option value="{escape(name)}">{escape(name)}</option>' for name in class_names)
-    tests = "".join(f"<tr><td>{escape(k)}</td><td>{v:.4f}</td></tr>" for k, v in sorted(outputs.test_metrics.items()))
+    tests = "".join(
+        f"<tr><td>{escape(k)}</td><td>{v:.4f}</td></tr>" for k, v in sorted(outputs.test_metrics.items())
+    )
     correct = sum(view.correct for view in views)
     sources = "".join(f"<li>{escape(str(path))}</li>" for path in outputs.sources)
+    truncated = (
+        f'<span class="muted">(the first {len(shown)} of {len(views)}, wrong ones first)</span>'
+        if len(shown) < len(views)
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>lvlm-var report: {escape(str(outputs.run_dir))}</title>
 <style>{_STYLE}</style></head><body>
 <h1>Run report: {escape(str(outputs.run_dir))}</h1>
-<p>model <code>{escape(_model_name(outputs.config))}</code>; {len(views)} explained clips, top-1 among the true
-classes for {correct}; {len(outputs.narratives)} narratives.</p>
+<p>model <code>{escape(_model_name(outputs.config))}</code>; {len(views)} explained clips, top-1 among
+the true classes for {correct}; {len(outputs.narratives)} narratives.</p>
 <h2>Test metrics</h2>{f"<table>{tests}</table>" if tests else '<p class="muted">no test metrics logged</p>'}
 <h2>Metrics over epochs</h2>{_image(metrics_plot(outputs.metrics), "metrics")}
 {_class_section(views)}
 <h2>Token retention</h2>{_image(retention_plot(outputs.metrics, outputs.test_metrics), "token retention")}
 <h2>Clips</h2>
 <div id="controls">class <select id="class-filter"><option value="">all</option>{options}</select>
- <select id="correct-filter"><option value="">correct and wrong</option><option value="correct">correct</option>
+ <select id="correct-filter"><option value="">correct and wrong</option>
+<option value="correct">correct</option>
 <option value="wrong">wrong</option></select> <span id="shown"></span>
-{f'<span class="muted">(the first {len(shown)} of {len(views)}, wrong ones first)</span>' if len(shown) < len(views) else ''}
+{truncated}
 </div>
 {"".join(_card(view, skeletons) for view in shown)}
 <h2>Sources</h2><ul class="muted">{sources}</ul>

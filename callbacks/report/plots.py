@@ -14,7 +14,13 @@ from .class_scores import ClassAP, Confusion
 __all__ = ["metrics_plot", "retention_plot", "confusion_plot", "class_ap_plot"]
 
 _SPLIT_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c", "predict": "#9467bd"}
-_RETENTION_KEYS = ("token_keep_rate", "tokens_kept", "tokens_total", "temporal_keep_rate", "spatial_keep_rate")
+_RETENTION_KEYS = (
+    "token_keep_rate",
+    "tokens_kept",
+    "tokens_total",
+    "temporal_keep_rate",
+    "spatial_keep_rate",
+)
 _MAX_PANELS = 12
 
 
@@ -44,8 +50,9 @@ def _panels(metrics: dict[str, list[tuple[int, float]]], names: list[str], title
             if metric != name or not series:
                 continue
             epochs, values = zip(*series, strict=True)
-            axes.plot(epochs, values, marker="o", markersize=3, label=split or key,
-                      color=_SPLIT_COLOURS.get(split))
+            axes.plot(
+                epochs, values, marker="o", markersize=3, label=split or key, color=_SPLIT_COLOURS.get(split)
+            )
         axes.set_title(name, fontsize=9)
         axes.set_xlabel("epoch", fontsize=8)
         axes.tick_params(labelsize=7)
@@ -72,8 +79,10 @@ def retention_plot(metrics: dict[str, list[tuple[int, float]]], test_metrics: di
     for name in names:
         if f"test/{name}" in test_metrics:
             epochs = [epoch for key, series in metrics.items() for epoch, _ in series] or [0]
-            merged[f"test/{name}"] = [(min(epochs), test_metrics[f"test/{name}"]),
-                                      (max(epochs), test_metrics[f"test/{name}"])]
+            merged[f"test/{name}"] = [
+                (min(epochs), test_metrics[f"test/{name}"]),
+                (max(epochs), test_metrics[f"test/{name}"]),
+            ]
     return _panels(merged, names, "token retention (means per clip)")
 
 
@@ -92,8 +101,15 @@ def confusion_plot(result: Confusion) -> str:
     if len(result.classes) <= 20:
         for (row, column), count in np.ndenumerate(result.matrix):
             if count:
-                axes.text(column, row, str(count), ha="center", va="center", fontsize=6,
-                          color="white" if count / max(totals[row, 0], 1) > 0.5 else "black")
+                axes.text(
+                    column,
+                    row,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if count / max(totals[row, 0], 1) > 0.5 else "black",
+                )
     figure.colorbar(image, ax=axes, label="fraction of the true class")
     return _data_uri(figure)
 
@@ -102,7 +118,7 @@ def class_ap_plot(result: ClassAP, shown: int = 40) -> str:
     """Horizontal AP bars, worst first; with more than ``shown`` classes the worst and best halves."""
     ranked = sorted(result.ap.items(), key=lambda item: (item[1], item[0]))
     if len(ranked) > shown:
-        ranked = ranked[: shown // 2] + ranked[-(shown // 2):]
+        ranked = ranked[: shown // 2] + ranked[-(shown // 2) :]
     figure = Figure(figsize=(7.0, 0.22 * len(ranked) + 1.2), layout="constrained")
     axes = figure.add_subplot()
     names = [f"{name} ({result.positives[name]})" for name, _ in ranked]

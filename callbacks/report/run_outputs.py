@@ -66,7 +66,9 @@ def _read_metrics_csv(path: Path) -> list[dict[str, float]]:
                 try:
                     values[key] = float(text)
                 except ValueError:
-                    raise ReportInputError(f"{path} line {line}: column {key!r} is {text!r}, not a number") from None
+                    raise ReportInputError(
+                        f"{path} line {line}: column {key!r} is {text!r}, not a number"
+                    ) from None
             rows.append(values)
     return rows
 
@@ -76,7 +78,12 @@ def _add_metrics(outputs: RunOutputs, rows: list[dict[str, float]]) -> None:
     for row in rows:
         epoch = row.get("epoch")
         for key, value in row.items():
-            if key in ("epoch", "step") or key.startswith("test/") or epoch is None or not math.isfinite(value):
+            if (
+                key in ("epoch", "step")
+                or key.startswith("test/")
+                or epoch is None
+                or not math.isfinite(value)
+            ):
                 continue
             per_key.setdefault(key, {})[int(epoch)] = value
     for key, by_epoch in per_key.items():
@@ -96,7 +103,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError as error:
                 raise ReportInputError(f"{path} line {number}: not JSON ({error.msg})") from None
             if not isinstance(record, dict):
-                raise ReportInputError(f"{path} line {number}: expected a JSON object, got {type(record).__name__}")
+                raise ReportInputError(
+                    f"{path} line {number}: expected a JSON object, got {type(record).__name__}"
+                )
             records.append(record)
     return records
 

@@ -6,7 +6,7 @@
 * Every fit ends with a checkpoint: the YAMLs save at the end of every training epoch, and a
   ``ModelCheckpoint`` with ``save_last`` also gets ``last.ckpt`` when the fit ends.
 * ``validate`` / ``test`` / ``predict`` without ``--ckpt_path`` use the experiment's last checkpoint (the
-  ``ModelCheckpoint`` of its YAML: ``last.ckpt``, else ``FILENAME.ckpt``).
+  ``ModelCheckpoint`` of its YAML: ``last.ckpt``, else ``FILENAME.ckpt``), except under ``fast_dev_run``.
 * Model options given on the command line next to ``--ckpt_path`` are applied over the checkpoint's
   hyperparameters (evaluation-time options such as ``explain_top_k``); one that changes the weights the
   checkpoint holds is refused with a message naming it.
@@ -119,10 +119,14 @@ def _lightning_cli_class():
             except ArgumentError as error:
                 raise ConfigurationError(self._parser_message(parser, args, str(error))) from error
             subcommand = self.config.get("subcommand")
-            if subcommand:
-                self._root_outputs(self.config[subcommand])
-                if subcommand in _EVALUATION_SUBCOMMANDS and not self.config[subcommand].get("ckpt_path"):
-                    self.config[subcommand]["ckpt_path"] = self._last_checkpoint(subcommand)
+            if not subcommand:
+                return
+            config = self.config[subcommand]
+            self._root_outputs(config)
+            # fast_dev_run checks that the code runs; it saves no checkpoint and needs none.
+            needs_checkpoint = subcommand in _EVALUATION_SUBCOMMANDS and not config.trainer.fast_dev_run
+            if needs_checkpoint and not config.get("ckpt_path"):
+                config["ckpt_path"] = self._last_checkpoint(subcommand)
 
         @staticmethod
         def _parser_message(parser, args, message: str) -> str:

@@ -221,3 +221,20 @@ def test_inspect_imports_no_lightning_and_is_fast(synthetic_root: Path) -> None:
     seconds = time.perf_counter() - start
     assert result.stdout.splitlines()[-1] == "False" and "NTU RGB+D skeleton" in result.stdout
     assert seconds < 2.0, f"lvlm-var inspect took {seconds:.1f} s"
+
+
+def test_progress_bars_only_on_a_rank_zero_terminal_without_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datamodules.progress import QUIET_ENV, progress_bar
+
+    monkeypatch.setenv(QUIET_ENV, "0")  # restored after the test: `main(["--quiet"])` below sets it
+    for name in ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert progress_bar(3, "x").disable
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with progress_bar(3, "x") as bar:
+        assert not bar.disable
+    monkeypatch.setenv("RANK", "1")
+    assert progress_bar(3, "x").disable
+    monkeypatch.delenv("RANK")
+    assert main(["--quiet", "--help"]) == 0 and progress_bar(3, "x").disable

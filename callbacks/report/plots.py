@@ -63,7 +63,9 @@ def _panels(metrics: dict[str, list[tuple[int, float]]], names: list[str], title
 
 def metrics_plot(metrics: dict[str, list[tuple[int, float]]]) -> str | None:
     """Small multiples of every logged metric over epochs, one panel per name, one line per split."""
-    names = sorted({_split_and_name(key)[1] for key in metrics} - set(_RETENTION_KEYS))
+    # Step-level keys (``*_step``) repeat their epoch means at a single step per epoch here.
+    epoch_keys = [key for key in metrics if not key.endswith("_step")]
+    names = sorted({_split_and_name(key)[1] for key in epoch_keys} - set(_RETENTION_KEYS))
     # Scores first (they answer "did it learn"), then the losses.
     names.sort(key=lambda name: ("loss" in name, name))
     return _panels(metrics, names[:_MAX_PANELS], "metrics over epochs")

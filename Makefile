@@ -52,10 +52,10 @@ fit: $(STAMP) $(DATA)/.complete ## train an experiment: make fit EXP=experiments
 validate: $(STAMP) $(DATA)/.complete ## validate an experiment: make validate EXP=...
 	$(CLI) validate --config $(EXP)
 
-test-exp: $(STAMP) $(DATA)/.complete ## test an experiment: make test-exp EXP=... CKPT=path
+test-exp: $(STAMP) $(DATA)/.complete ## test an experiment: make test-exp EXP=... [CKPT=path; default its last checkpoint]
 	$(CLI) test --config $(EXP) $(if $(CKPT),--ckpt_path $(CKPT))
 
-predict: $(STAMP) $(DATA)/.complete ## predict with an experiment: make predict EXP=... CKPT=path
+predict: $(STAMP) $(DATA)/.complete ## predict with an experiment: make predict EXP=... [CKPT=path]
 	$(CLI) predict --config $(EXP) $(if $(CKPT),--ckpt_path $(CKPT))
 
 clean: ## remove generated data, runs and caches (keeps .venv)

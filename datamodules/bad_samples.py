@@ -45,6 +45,7 @@ class BadSamplePolicy:
     Args:
         on_bad_sample: ``"raise"`` or ``"skip"``.
         root: skipped paths are recorded relative to this directory when they lie under it.
+        on_source: called after each source :meth:`run` was given (a progress bar's ``update``).
 
     Attributes:
         attempted: how many sources :meth:`run` was given.
@@ -54,8 +55,11 @@ class BadSamplePolicy:
         ValueError: an invalid ``on_bad_sample``.
     """
 
-    def __init__(self, on_bad_sample: str, root: Path | None = None) -> None:
+    def __init__(
+        self, on_bad_sample: str, root: Path | None = None, on_source: Callable[[], object] | None = None
+    ) -> None:
         self.on_bad_sample = check_on_bad_sample(on_bad_sample)
+        self.on_source = on_source
         self.root = root
         self.attempted = 0
         self.skipped: list[dict[str, str]] = []
@@ -73,6 +77,9 @@ class BadSamplePolicy:
                 name = Path(source).relative_to(self.root).as_posix()
             self.skipped.append({"source": name, "error": str(error)})
             return None
+        finally:
+            if self.on_source is not None:
+                self.on_source()
 
 
 def warn_skipped(skipped: list[dict[str, str]], total: int, what: str, manifest: Path) -> None:

@@ -115,6 +115,13 @@ class SkeletonClipDataset(Dataset):
         }
 
 
+def _official_missing_list(data_dir: Path, num_classes: int, source: str) -> Path | None:
+    if source != "ntu":
+        return None
+    name = f"NTU_RGBD{'120' if num_classes == 120 else ''}_samples_with_missing_skeletons.txt"
+    return next((folder / name for folder in (data_dir, data_dir.parent) if (folder / name).is_file()), None)
+
+
 class NTUSkeletonDataModule(StoreDataModule):
     """Skeleton clips of one benchmark as :class:`~lvlm_var.batches.SkeletonBatch` batches.
 
@@ -132,7 +139,9 @@ class NTUSkeletonDataModule(StoreDataModule):
         source: ``"auto"`` (NW-UCLA JSON for ``nwucla-*``, a pyskl pickle when ``data_dir`` is a ``.pkl``
             file, NTU ``.skeleton`` files otherwise), ``"ntu"``, ``"nwucla"`` or ``"pyskl"``.
         missing_skeletons_file: the official ``NTU_RGBD*_samples_with_missing_skeletons.txt``; its samples
-            are left out (NTU sources only).
+            are left out (NTU sources only). ``"auto"``: the benchmark's list (``NTU_RGBD_...`` for NTU-60,
+            ``NTU_RGBD120_...`` for NTU-120) in ``data_dir`` or its parent when one is there, so the list
+            follows ``data_dir``; ``None``: no list.
         on_bad_sample: ``"raise"`` or ``"skip"`` for a source file that fails to parse or has no frame with a
             tracked body (a pyskl pickle is one file: only its clips without a tracked body can be skipped).
         cache_dir: where the store lives; default ``<data_dir>/.cache`` (next to the pickle for pyskl).
@@ -158,7 +167,7 @@ class NTUSkeletonDataModule(StoreDataModule):
         num_workers: int = 0,
         pin_memory: bool = False,
         source: SkeletonSource = "auto",
-        missing_skeletons_file: str | Path | None = None,
+        missing_skeletons_file: str | Path | None = "auto",
         on_bad_sample: OnBadSample = "raise",
         cache_dir: str | Path | None = None,
         val_fraction: float = 0.0,
@@ -178,6 +187,8 @@ class NTUSkeletonDataModule(StoreDataModule):
         if clip_length < 1:
             raise ValueError(f"clip_length must be >= 1, got {clip_length}")
         self.source = _resolve_source(source, self.benchmark.dataset, data_dir)
+        if missing_skeletons_file == "auto":
+            missing_skeletons_file = _official_missing_list(data_dir, self.benchmark.num_classes, self.source)
         if missing_skeletons_file is not None and self.source == "nwucla":
             raise ValueError("missing_skeletons_file applies to NTU RGB+D only; NW-UCLA has no such list")
         self.missing_skeletons_file = (

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .bad_samples import BadSamplePolicy, check_on_bad_sample, warn_skipped
 from .clip_store import ClipStore, ClipStoreWriter, fingerprint_sources, store_is_current
+from .progress import progress_bar
 
 __all__ = ["StoreDataModule", "per_device_batch_size", "hold_out_validation"]
 
@@ -189,8 +190,9 @@ class StoreDataModule(LightningDataModule, ABC):
         config = {**self._store_config(), "on_bad_sample": self.on_bad_sample}
         if store_is_current(self.store_dir, sources, config):
             return
-        policy = BadSamplePolicy(self.on_bad_sample, root=root)
-        with ClipStoreWriter(self.store_dir, config=config, sources=sources) as writer:
+        bar = progress_bar(len(files), f"building the store of the {self.source_description}")
+        policy = BadSamplePolicy(self.on_bad_sample, root=root, on_source=bar.update)
+        with bar, ClipStoreWriter(self.store_dir, config=config, sources=sources) as writer:
             extra = self._write_store(writer, policy, files)
             if writer.num_samples == 0:
                 raise ValueError(

@@ -121,11 +121,11 @@ def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> 
         {"class_path": "callbacks.TokenRetentionLogger"},
         {
             "class_path": "callbacks.ExplanationWriter",
-            "init_args": {"output_path": str(run_dir / "explanations.jsonl")},
+            "init_args": {"output_path": "explanations.jsonl"},  # under default_root_dir: run_dir
         },
         {
             "class_path": "callbacks.ExplanationFaithfulness",
-            "init_args": {"output_path": str(run_dir / "faithfulness.json")},
+            "init_args": {"output_path": "faithfulness.json"},
         },
     ]
     overrides = [

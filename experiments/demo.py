@@ -1,5 +1,6 @@
 """`make demo`: summarise the synthetic data sets, train the synthetic experiments end to end through
-the same CLI a user runs, and print their results (metrics, tokens kept, explanations)."""
+the same CLI a user runs, print their results (metrics, tokens kept, explanations) and end with the paths
+of the HTML reports it wrote (``lvlm-var report``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
+from callbacks.report import write_report
 from datamodules import ActionGenomeDataModule, NTUSkeletonDataModule
 from experiments.explanation_score import score_explanations
 from experiments.lvlm_pipeline import run_synthetic_lvlm
@@ -19,10 +21,7 @@ EXPERIMENTS = Path(__file__).resolve().parent
 
 def summarize_data(root: Path) -> None:
     """Print what the two synthetic data sets hold, read through the real DataModules."""
-    skeletons = NTUSkeletonDataModule(
-        root / "ntu", benchmark="ntu60-xsub", clip_length=64, batch_size=16,
-        missing_skeletons_file=root / "ntu" / "NTU_RGBD_samples_with_missing_skeletons.txt",
-    )
+    skeletons = NTUSkeletonDataModule(root / "ntu", benchmark="ntu60-xsub", clip_length=64, batch_size=16)
     scene_graphs = ActionGenomeDataModule(root, batch_size=16)
     for title, module in (("NTU RGB+D (synthetic, ntu60-xsub)", skeletons),
                           ("Action Genome + Charades (synthetic)", scene_graphs)):
@@ -87,6 +86,10 @@ def main(argv: list[str] | None = None) -> None:
           f"{lvlm['narrative_tokens_max']} at most")
     print(f"  explanations naming a moving body part of the true action: {100 * lvlm['body_part_rate']:.1f}%")
     _print_explanations(Path(lvlm["explanations"]), 3)
+
+    print("== Run reports (lvlm-var report RUN_DIR)")
+    for run_dir in (Path(laiar.cli.trainer.default_root_dir), Path(lvlm["explanations"]).parent):
+        print(f"  report: {write_report(run_dir).resolve()}")
 
 if __name__ == "__main__":
     main()

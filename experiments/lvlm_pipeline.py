@@ -97,8 +97,8 @@ def run_synthetic_lvlm(data_root: str | Path, out_dir: str | Path) -> dict[str, 
     """Fit and test both LVLM-VAR stages on the synthetic NTU RGB+D X-Sub split.
 
     The experiments' relative output paths (``runs/...``) resolve under ``out_dir``: the two stages run
-    with ``out_dir`` as working directory, so stage 2 finds ``runs/synthetic_vst/vst.ckpt`` as its YAML
-    says.
+    with ``out_dir`` as working directory, so stage 2 finds ``runs/synthetic_vst/checkpoints/vst.ckpt`` as
+    its YAML says.
 
     Args:
         data_root: the synthetic data root written by ``lvlm-var generate-synthetic`` (holds ``ntu/``).

@@ -1,8 +1,10 @@
 """The ``lvlm-var`` command: LightningCLI subcommands plus data tools.
 
 ``fit | validate | test | predict`` run Lightning on an experiment YAML (omegaconf parser mode, so
-YAMLs may interpolate ``${...}``); ``generate-synthetic`` writes the embedded data sets in their real
-file formats; ``inspect PATH`` prints what a data file holds, or the clear reason it is bad.
+YAMLs may interpolate ``${...}``; see :mod:`lvlm_var.lightning_cli` for our rules); ``generate-synthetic``
+writes the embedded data sets in their real file formats; ``inspect PATH`` prints what a data file holds,
+or the clear reason it is bad; ``report RUN_DIR`` writes the run's HTML report. ``--quiet`` turns the
+progress bars off, ``--debug`` shows the traceback of a configuration error.
 
 The CLI is the one place where data, models and callbacks meet, so it imports ``datamodules`` and
 ``callbacks`` lazily, inside the commands: importing ``lvlm_var`` alone never pulls them in.
@@ -11,8 +13,12 @@ The CLI is the one place where data, models and callbacks meet, so it imports ``
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+from lvlm_var.config_errors import ConfigurationError
+from lvlm_var.lightning_cli import run_lightning_cli
 
 __all__ = ["main", "run_lightning_cli"]
 
@@ -30,92 +36,22 @@ Lightning commands (see `lvlm-var <command> --help` for every option):
   test                test a checkpoint:       lvlm-var test --config EXP.yaml --ckpt_path CKPT
   predict             predict + explanations:  lvlm-var predict --config EXP.yaml --ckpt_path CKPT
   Any option overrides the YAML, e.g. --trainer.devices 8 --data.init_args.batch_size 16;
-  --print_config shows the resolved configuration.
+  --print_config shows the resolved configuration. Without --ckpt_path, validate / test / predict use
+  the experiment's last checkpoint (its YAML's ModelCheckpoint folder, relative to default_root_dir).
 
 Data commands:
   generate-synthetic  write the embedded synthetic data sets in the real file formats
                       (NTU .skeleton, NW-UCLA JSON, Action Genome pickles, Charades csv, box features)
   inspect PATH        print what a data file holds, or the reason it is bad
 
+Run commands:
+  report RUN_DIR      write RUN_DIR/report.html: metrics, per-class scores, token retention and one
+                      card per explained clip, in one self-contained HTML file
+
+Options of every command: --quiet (no progress bars), --debug (tracebacks of configuration errors).
+
 Run `lvlm-var <command> --help` for a command's options.
 """
-
-
-# DataModule property -> model init argument, filled in when both exist (a model without the argument
-# is left alone), so YAMLs never repeat what the data files already say.
-_DATA_TO_MODEL_LINKS = (
-    ("num_classes", "num_classes"),
-    ("class_names", "class_names"),
-    ("feature_dim", "feature_dim"),
-    ("object_classes", "object_class_names"),
-    ("relationship_classes", "relation_names"),
-)
-
-
-def _init_arguments(class_path: str) -> set[str] | None:
-    """The keyword arguments ``class_path``'s ``__init__`` accepts (``None``: it takes ``**kwargs``)."""
-    import importlib
-    import inspect
-
-    module_name, _, class_name = class_path.rpartition(".")
-    parameters = inspect.signature(getattr(importlib.import_module(module_name), class_name)).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return None
-    return set(parameters)
-
-
-def _lightning_cli_class():
-    import torch
-    from lightning.pytorch.cli import LightningCLI
-
-    class LvlmVarCLI(LightningCLI):
-        """LightningCLI that links what the DataModule knows (classes, feature size) into the model."""
-
-        def add_arguments_to_parser(self, parser) -> None:
-            for source, target in _DATA_TO_MODEL_LINKS:
-                parser.link_arguments(f"data.{source}", f"model.init_args.{target}", apply_on="instantiate")
-
-        def _parse_ckpt_path(self) -> None:
-            # Lightning stores every applied link in a checkpoint's hyperparameters, also those the
-            # model has no argument for (a VST has no num_classes); feeding them back would fail.
-            ckpt_path = self.config.get("subcommand") and self.config[self.config.subcommand].get("ckpt_path")
-            if not ckpt_path or not Path(ckpt_path).is_file():
-                return
-            hparams = torch.load(ckpt_path, weights_only=True, map_location="cpu").get("hyper_parameters", {})
-            hparams.pop("_instantiator", None)
-            if "_class_path" not in hparams:
-                return super()._parse_ckpt_path()
-            class_path = hparams.pop("_class_path")
-            accepted = _init_arguments(class_path)
-            kwargs = {k: v for k, v in hparams.items() if accepted is None or k in accepted}
-            model = {"class_path": class_path, "dict_kwargs": kwargs}
-            self.config = self.parser.parse_object({self.config.subcommand: {"model": model}}, self.config)
-
-    return LvlmVarCLI
-
-
-def run_lightning_cli(args: list[str] | None = None, run: bool = True):
-    """Run Lightning's CLI with our parser settings; models and data modules are chosen by class path.
-
-    Args:
-        args: command-line arguments (``sys.argv[1:]`` when ``None``).
-        run: whether to run the subcommand (``False`` only builds the objects).
-
-    Returns:
-        The ``LightningCLI`` instance.
-    """
-    from lightning.pytorch import LightningDataModule, LightningModule
-
-    return _lightning_cli_class()(
-        LightningModule,
-        LightningDataModule,
-        subclass_mode_model=True,
-        subclass_mode_data=True,
-        parser_kwargs={"parser_mode": "omegaconf"},
-        save_config_kwargs={"overwrite": True},
-        args=args,
-        run=run,
-    )
 
 
 def _generate_synthetic(argv: list[str]) -> int:
@@ -153,9 +89,58 @@ def _inspect(argv: list[str]) -> int:
     return 0
 
 
+def _report(argv: list[str]) -> int:
+    from callbacks.report import ReportInputError, write_report
+
+    parser = argparse.ArgumentParser(
+        prog="lvlm-var report",
+        description="Write one self-contained HTML report of a run folder (a trainer.default_root_dir): "
+        "metrics over epochs, a confusion matrix or per-class AP, token retention, a card per clip.",
+    )
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--out", type=Path, default=None, help="the HTML file (default RUN_DIR/report.html)")
+    parser.add_argument(
+        "--max_cards", type=int, default=200, help="at most this many clip cards, wrong ones first"
+    )
+    options = parser.parse_args(argv)
+    try:
+        path = write_report(options.run_dir, options.out, options.max_cards)
+    except (ReportInputError, FileNotFoundError) as error:
+        print(f"lvlm-var report: {error}", file=sys.stderr)
+        return 1
+    print(f"report: {path}")
+    return 0
+
+
+def _run_lightning(command: str, argv: list[str], quiet: bool, debug: bool) -> int:
+    from lvlm_var.distributed import end_distributed
+
+    if quiet:
+        argv = [*argv, "--trainer.enable_progress_bar", "false"]
+    try:
+        run_lightning_cli(argv)
+    except ConfigurationError as error:
+        if debug:
+            raise
+        print(
+            f"lvlm-var {command}: configuration error: {error}\n(--debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        end_distributed()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lvlm-var`` console script (and ``python -m lvlm_var``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    quiet, debug = "--quiet" in argv, "--debug" in argv
+    argv = [arg for arg in argv if arg not in ("--quiet", "--debug")]
+    if quiet:
+        from datamodules.progress import QUIET_ENV  # the switch the data steps' progress bars read
+
+        os.environ[QUIET_ENV] = "1"
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_OVERVIEW)
         return 0
@@ -164,11 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         return _generate_synthetic(rest)
     if command == "inspect":
         return _inspect(rest)
+    if command == "report":
+        return _report(rest)
     if command in _LIGHTNING_SUBCOMMANDS:
-        from lvlm_var.distributed import end_distributed
-
-        run_lightning_cli(argv)
-        end_distributed()
-        return 0
+        return _run_lightning(command, argv, quiet, debug)
     print(f"lvlm-var: unknown command '{command}'\n\n{_OVERVIEW}", file=sys.stderr)
     return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,7 +14,7 @@ from lvlm_var.cli import main
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
-    for command in ("fit", "validate", "test", "predict", "generate-synthetic", "inspect"):
+    for command in ("fit", "validate", "test", "predict", "generate-synthetic", "inspect", "report"):
         assert f"  {command}" in text
 
 
@@ -81,34 +81,6 @@ def test_inspect_unknown_kind_and_missing_file(tmp_path: Path, capsys: pytest.Ca
     assert "FileNotFoundError" in capsys.readouterr().err
 
 
-def test_unknown_config_key_is_an_error_naming_the_key(
-    synthetic_root: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from lvlm_var.cli import run_lightning_cli
-
-    config = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_laiar.yaml"
-    with pytest.raises(SystemExit):
-        run_lightning_cli(
-            ["--config", str(config), "--data.init_args.data_dir", str(synthetic_root),
-             "--model.init_args.no_such_option", "3"],
-            run=False,
-        )
-    error = capsys.readouterr().err
-    assert "no_such_option" in error and "unrecognized arguments: fit" not in error
-
-
-def test_experiment_yaml_wires_data_into_the_model(synthetic_root: Path) -> None:
-    from lvlm_var.cli import run_lightning_cli
-
-    config = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_laiar.yaml"
-    cli = run_lightning_cli(
-        ["--config", str(config), "--data.init_args.data_dir", str(synthetic_root)], run=False
-    )
-    assert cli.model.hparams.num_classes == cli.datamodule.num_classes
-    assert cli.model.class_names == list(cli.datamodule.class_names)
-    assert cli.model.hparams.feature_dim == cli.datamodule.feature_dim
-
-
 def test_noisy_scene_graph_experiment_overrides_only_data_and_outputs(synthetic_root: Path) -> None:
     from lvlm_var.cli import run_lightning_cli
 
@@ -126,24 +98,3 @@ def test_noisy_scene_graph_experiment_overrides_only_data_and_outputs(synthetic_
     runs_dir = Path("runs/synthetic_ag_noisy_laiar")
     assert callbacks["ExplanationWriter"].output_path == runs_dir / "explanations.jsonl"
     assert callbacks["ExplanationFaithfulness"].output_path == runs_dir / "faithfulness.json"
-
-
-def test_test_from_a_checkpoint_of_a_model_without_linked_arguments(
-    synthetic_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A VST has no num_classes argument: the data link must not come back from its checkpoint."""
-    from lvlm_var.cli import run_lightning_cli
-
-    config = str(Path(__file__).resolve().parents[1] / "experiments" / "synthetic_vst.yaml")
-    ntu = synthetic_root / "ntu"
-    data = ["--data.init_args.data_dir", str(ntu),
-            "--data.init_args.missing_skeletons_file",
-            str(ntu / "NTU_RGBD_samples_with_missing_skeletons.txt")]
-    monkeypatch.chdir(tmp_path)
-    run_lightning_cli(["fit", "--config", config, *data, "--trainer.max_epochs", "1",
-                       "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
-                       "--trainer.check_val_every_n_epoch", "1"])
-    checkpoint = tmp_path / "runs" / "synthetic_vst" / "vst.ckpt"
-    cli = run_lightning_cli(["test", "--config", config, *data, "--trainer.limit_test_batches", "1",
-                             "--ckpt_path", str(checkpoint)])
-    assert "test/acc" in cli.trainer.callback_metrics

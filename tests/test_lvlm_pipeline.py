@@ -48,12 +48,12 @@ def test_real_data_experiment_parses(
     assert data["benchmark"] == benchmark
     callbacks = config["trainer"]["callbacks"]
     checkpoint = next(c for c in callbacks if c["class_path"].endswith("ModelCheckpoint"))
-    assert checkpoint["init_args"]["dirpath"] == f"runs/{name}_{stage}"
+    assert checkpoint["init_args"]["dirpath"] == "checkpoints"  # under trainer.default_root_dir
     model = config["model"]["init_args"]
     if stage == "vst":
         assert model["config"]["num_classes"] == num_classes
     else:
-        assert model["vst_checkpoint"] == f"runs/{name}_vst/vst.ckpt"
+        assert model["vst_checkpoint"] == f"runs/{name}_vst/checkpoints/vst.ckpt"
         assert model["config"]["quantization"] == "nf4"
         assert model["config"]["model_id"].startswith("llava-hf/llava-1.5-")
         assert model["config"]["lr"] == pytest.approx(2e-4)
@@ -87,7 +87,7 @@ def test_synthetic_experiment_builds_with_the_data_linked(
     else:
         assert cli.model.class_names == list(cli.datamodule.class_names)
         assert cli.model.config.model_id == "tiny-llava"
-        assert cli.model.hparams.vst_checkpoint == "runs/synthetic_vst/vst.ckpt"
+        assert cli.model.hparams.vst_checkpoint == "runs/synthetic_vst/checkpoints/vst.ckpt"
 
 
 def test_body_part_phrases_match_the_code_names() -> None:

@@ -288,7 +288,7 @@ def synthetic_ntu_root(tmp_path_factory):
 
 
 def test_synthetic_ntu_with_its_missing_list_splits_by_subject(synthetic_root_copy):
-    module = _module(synthetic_root_copy, missing_skeletons_file=synthetic_root_copy / NTU_MISSING_LIST)
+    module = _module(synthetic_root_copy)  # missing_skeletons_file "auto" finds the official list
     _, missing = plan_synthetic_ntu(SYNTHETIC_NTU, seed=0)
     assert len(module.store) == 36 - len(missing) and not missing & set(module.store.metadata["name"])
     per_split = {split: len(module.datasets[split]) for split in ("train", "test")}
@@ -302,9 +302,9 @@ def test_synthetic_ntu_without_the_missing_list_meets_empty_files(synthetic_root
     with pytest.raises(
         SkeletonFormatError, match=rf"{first}.skeleton: no frame has a tracked body .* missing_skeletons_file"
     ):
-        NTUSkeletonDataModule(synthetic_root_copy).prepare_data()
+        NTUSkeletonDataModule(synthetic_root_copy, missing_skeletons_file=None).prepare_data()
     with pytest.warns(UserWarning, match=rf"skipped {len(missing)} of 36"):
-        module = _module(synthetic_root_copy, on_bad_sample="skip")
+        module = _module(synthetic_root_copy, on_bad_sample="skip", missing_skeletons_file=None)
     assert sorted(r["source"].split("/")[-1] for r in module.store.skipped) == sorted(
         f"{m}.skeleton" for m in missing
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..progress import progress_bar
 from .cad120 import write_synthetic_cad120
 from .ntu import write_synthetic_ntu
 from .nwucla import write_synthetic_nwucla
@@ -34,13 +35,19 @@ def generate_all(out_dir: str | Path, seed: int = 0) -> dict[str, str]:
         A short human-readable summary, name -> description.
     """
     out = Path(out_dir)
-    ntu = write_synthetic_ntu(out / "ntu", seed=seed)
-    nwucla = write_synthetic_nwucla(out / "nwucla", seed=seed)
-    scene_graphs = write_synthetic_scene_graphs(out, seed=seed)
-    noisy = write_synthetic_scene_graphs(
-        out / NOISY_SCENE_GRAPHS, seed=seed, config=SyntheticSceneGraphConfig.ag_noisy()
-    )
-    cad120 = write_synthetic_cad120(out / "cad120", seed=seed)
+    with progress_bar(5, "writing the synthetic data sets", unit="data set") as bar:
+        ntu = write_synthetic_ntu(out / "ntu", seed=seed)
+        bar.update()
+        nwucla = write_synthetic_nwucla(out / "nwucla", seed=seed)
+        bar.update()
+        scene_graphs = write_synthetic_scene_graphs(out, seed=seed)
+        bar.update()
+        noisy = write_synthetic_scene_graphs(
+            out / NOISY_SCENE_GRAPHS, seed=seed, config=SyntheticSceneGraphConfig.ag_noisy()
+        )
+        bar.update()
+        cad120 = write_synthetic_cad120(out / "cad120", seed=seed)
+        bar.update()
     features = sorted(Path(scene_graphs["features"]).glob("*.npz"))
     (out / COMPLETE_MARKER).write_text(f"seed {seed}\n")
     return {

@@ -70,8 +70,8 @@ def _skeleton_files(data_dir: Path | None, views: list[ClipView]) -> dict[str, P
 def _pose_html(path: Path | None) -> str:
     if path is None:
         return '<p class="muted">skeleton file not found under the run\'s data_dir</p>'
-    from datamodules.formats.errors import DataFormatError
     from datamodules.body_selection import load_ntu_clip
+    from datamodules.formats.errors import DataFormatError
     from lvlm_var.skeleton_layout import layout_for_num_joints
 
     try:

@@ -41,14 +41,16 @@ Run `lvlm-var <command> --help` for a command's options.
 """
 
 
-# DataModule property -> model init argument, filled in when both exist (a model without the argument
-# is left alone), so YAMLs never repeat what the data files already say.
+# DataModule property -> model init argument (LaIARModule's are fields of its ``model`` config), filled in
+# when both exist (a model without the argument is left alone), so YAMLs never repeat what the data files
+# already say.
 _DATA_TO_MODEL_LINKS = (
-    ("num_classes", "num_classes"),
     ("class_names", "class_names"),
-    ("feature_dim", "feature_dim"),
-    ("object_classes", "object_class_names"),
-    ("relationship_classes", "relation_names"),
+    ("num_classes", "model.num_classes"),
+    ("class_names", "model.class_names"),
+    ("feature_dim", "model.encoder.feature_dim"),
+    ("object_classes", "model.object_class_names"),
+    ("relationship_classes", "model.relation_names"),
 )
 
 

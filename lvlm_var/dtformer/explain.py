@@ -35,11 +35,40 @@ from lvlm_var.dtformer.gpo import JointSpaceEncoder
 from lvlm_var.dtformer.relation_encoders import SemanticRelationEncoder
 from lvlm_var.explanation import EvidenceStep, ExplanationRecord
 
-__all__ = ["TripletVocabulary", "explain_video", "Naming"]
+__all__ = ["ExplainConfig", "TripletVocabulary", "explain_video", "Naming"]
 
 SUBJECT_NAME = "person"
 
 Naming = Literal["nearest", "contrast"]
+
+
+@dataclass
+class ExplainConfig:
+    """How ``LaIARModule`` explains its predictions (the arguments of :func:`explain_video`).
+
+    Attributes:
+        top_k: predictions kept in each explanation record.
+        relations_per_token: relations each kept token names (Action Genome annotates about three per pair:
+            attention, spatial, contacting).
+        min_run: temporal consistency: a relation must be named on at least this many consecutive kept
+            tokens of a pair, and shorter gaps inside its run are bridged.
+        naming: ``"nearest"`` (the paper) or ``"contrast"``: a kept token names the relations it is more
+            similar to than its pair's other kept tokens.
+        in_validation: also explain in validation (slower); test and predict always explain.
+    """
+
+    top_k: int = 5
+    relations_per_token: int = 3
+    min_run: int = 1
+    naming: Naming = "nearest"
+    in_validation: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("top_k", "relations_per_token", "min_run"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ExplainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.naming not in ("nearest", "contrast"):
+            raise ValueError(f"ExplainConfig.naming must be 'nearest' or 'contrast', got {self.naming!r}")
 
 
 @dataclass

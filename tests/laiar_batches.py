@@ -89,7 +89,9 @@ class RandomSceneGraphDataset(Dataset):
         return random_video(generator, f"video_{index:03d}", self.num_classes, self.multi_label)
 
 
-def tiny_module_kwargs(num_classes: int = 6, multi_label: bool = True, preset: str = "tiny", **overrides) -> dict:
+def tiny_module_kwargs(
+    num_classes: int = 6, multi_label: bool = True, preset: str = "tiny", **overrides: object
+) -> dict:
     """Arguments of a tiny ``LaIARModule``: each override goes to the loss, optimiser or explanation config
     that has the field, the rest to ``LaIARConfig.preset``."""
     routed = {}

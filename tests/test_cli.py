@@ -104,9 +104,15 @@ def test_experiment_yaml_wires_data_into_the_model(synthetic_root: Path) -> None
     cli = run_lightning_cli(
         ["--config", str(config), "--data.init_args.data_dir", str(synthetic_root)], run=False
     )
-    assert cli.model.hparams.num_classes == cli.datamodule.num_classes
-    assert cli.model.class_names == list(cli.datamodule.class_names)
-    assert cli.model.hparams.feature_dim == cli.datamodule.feature_dim
+    config, data = cli.model.config, cli.datamodule
+    assert config.num_classes == data.num_classes and config.class_names == list(data.class_names)
+    assert config.encoder.feature_dim == data.feature_dim
+    assert config.object_class_names == list(data.object_classes)
+    assert config.relation_names == list(data.relationship_classes)
+    assert config.encoder.num_object_classes == len(data.object_classes)
+    # interpolated from the data section of the YAML
+    assert (config.dtformer.num_frames, config.dtformer.max_pairs) == (data.frames_per_video, data.max_pairs)
+    assert config.dtformer.dim == config.encoder.embed_dim == 64
 
 
 def test_test_from_a_checkpoint_of_a_model_without_linked_arguments(

@@ -156,6 +156,8 @@ def test_checkpoint_round_trip_gives_identical_predictions(tmp_path: Path) -> No
     trainer.fit(module, _loader())
     path = tmp_path / "laiar.ckpt"
     trainer.save_checkpoint(path)
+    stored = torch.load(path, weights_only=True)["hyper_parameters"]  # plain data
+    assert set(stored) == {"model", "loss", "optim", "explain"} and stored["model"]["share_weights"]
     restored = LaIARModule.load_from_checkpoint(path)
     batch = random_batch(seed=5)
     module.eval()

@@ -23,7 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-__all__ = ["RelationEncoderConfig", "DTFormerConfig", "LaIARConfig", "LaIARLossConfig", "OptimConfig", "PRESETS"]
+__all__ = [
+    "RelationEncoderConfig",
+    "DTFormerConfig",
+    "LaIARConfig",
+    "LaIARLossConfig",
+    "OptimConfig",
+    "PRESETS",
+]
 
 PRESETS = ("charades", "cad120", "tiny")
 NUM_ACTION_GENOME_RELATIONS = 26
@@ -272,8 +279,9 @@ class LaIARConfig:
                 f"LaIARConfig.class_names has {len(self.class_names)} names, expected num_classes="
                 f"{self.num_classes}"
             )
-        self.object_class_names = _vocabulary(self.object_class_names, self.encoder.num_object_classes, "object")
-        self.relation_names = _vocabulary(self.relation_names, self.encoder.num_relations, "relation")
+        encoder = self.encoder
+        self.object_class_names = _vocabulary(self.object_class_names, encoder.num_object_classes, "object")
+        self.relation_names = _vocabulary(self.relation_names, encoder.num_relations, "relation")
         self.encoder = replace(
             self.encoder,
             num_object_classes=len(self.object_class_names),

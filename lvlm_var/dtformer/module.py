@@ -39,8 +39,8 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
     ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``, ``train/loss_tss``,
     ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the
     video branch only (dropping unselected tokens unless ``model.dtformer.drop_at_eval=False``) and log
-    ``{stage}/loss`` (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision) or ``{stage}/mAR``
-    (macro recall, the CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
+    ``{stage}/loss`` (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision) or
+    ``{stage}/mAR`` (macro recall, the CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
 
     Step outputs (read by ``TokenRetentionLogger`` and ``ExplanationWriter``): ``tokens_kept``,
     ``tokens_total``, ``temporal_keep_rate``, ``spatial_keep_rate`` (all ``(B,)``), and in test / predict

@@ -67,8 +67,24 @@ def _init_arguments(class_path: str) -> set[str] | None:
 
 
 def _lightning_cli_class():
+    import inspect
+
     import torch
-    from lightning.pytorch.cli import LightningCLI
+    from lightning.pytorch.cli import LightningCLI, _InstantiatorFn
+
+    class OwnLinksInstantiator(_InstantiatorFn):
+        """Lightning writes every applied link into the model's hyperparameters, also one whose target the
+        model lacks; a nested one (``model.num_classes`` into a VSTModule, which has no ``model``) fails
+        there. Only links into the model's own arguments are kept."""
+
+        def __call__(self, class_type, *args, applied_instantiation_links: dict, **kwargs):
+            accepted = inspect.signature(class_type).parameters
+            own = {
+                key: value
+                for key, value in applied_instantiation_links.items()
+                if not key.startswith("model.init_args.") or key.split(".")[2] in accepted
+            }
+            return super().__call__(class_type, *args, applied_instantiation_links=own, **kwargs)
 
     class LvlmVarCLI(LightningCLI):
         """LightningCLI that links what the DataModule knows (classes, feature size) into the model."""
@@ -76,6 +92,14 @@ def _lightning_cli_class():
         def add_arguments_to_parser(self, parser) -> None:
             for source, target in _DATA_TO_MODEL_LINKS:
                 parser.link_arguments(f"data.{source}", f"model.init_args.{target}", apply_on="instantiate")
+
+        def _add_instantiators(self) -> None:
+            super()._add_instantiators()
+            self.parser.add_instantiator(
+                OwnLinksInstantiator(cli=self, key="model"),
+                self._model_class,
+                subclasses=self.subclass_mode_model,
+            )
 
         def _parse_ckpt_path(self) -> None:
             # Lightning stores every applied link in a checkpoint's hyperparameters, also those the

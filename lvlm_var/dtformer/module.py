@@ -29,7 +29,8 @@ _DEFAULT_LOSS, _DEFAULT_OPTIM, _DEFAULT_EXPLAIN = LaIARLossConfig(), OptimConfig
 
 
 def _as_config(kind: type[_Config], value: _Config | dict[str, Any]) -> _Config:
-    return kind(**value) if isinstance(value, dict) else value
+    # a copy, so that changing one module's config changes neither a default nor another module's
+    return kind(**value) if isinstance(value, dict) else replace(value)
 
 
 class LaIARModule(RandomStateCheckpointing, LightningModule):

@@ -27,17 +27,18 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import torch
 from lightning import Trainer
 
 from callbacks import TokenRetentionLogger
 from datamodules import ActionGenomeDataModule
 from experiments.explanation_score import score_explanations
 from experiments.runner import fit_and_test
-from lvlm_var.dtformer import LaIARModule
+from lvlm_var.dtformer import LaIARConfig, LaIARModule
 
 __all__ = [
     "AblationRow",
@@ -78,11 +79,11 @@ class AblationRow:
     def overrides(self) -> list[str]:
         """The CLI overrides that select this row."""
         switches = {
-            "spatial_selection": self.spatial,
-            "temporal_selection": self.temporal,
-            "use_sim": self.sim,
-            "use_tss": self.tss,
-            "use_xm": self.xm,
+            "model.dtformer.spatial_selection": self.spatial,
+            "model.dtformer.temporal_selection": self.temporal,
+            "loss.use_sim": self.sim,
+            "loss.use_tss": self.tss,
+            "loss.use_xm": self.xm,
         }
         return [
             part
@@ -158,9 +159,13 @@ def sweep_keep_threshold(checkpoint: str | Path, thresholds: Sequence[float] = K
         One row per threshold: ``threshold``, ``mAP``, ``num`` (tokens kept per video), ``tokens_total``.
     """
     datamodule = ActionGenomeDataModule.load_from_checkpoint(checkpoint)
+    hparams = torch.load(checkpoint, map_location="cpu", weights_only=True)["hyper_parameters"]
+    trained = LaIARConfig(**hparams["model"])
     rows = []
     for threshold in thresholds:
-        model = LaIARModule.load_from_checkpoint(checkpoint, eval_keep_threshold=threshold)
+        config = replace(trained, dtformer=replace(trained.dtformer, eval_keep_threshold=threshold))
+        # as plain data: a CLI checkpoint re-parses its arguments with the typed CLI parser
+        model = LaIARModule.load_from_checkpoint(checkpoint, model=asdict(config))
         retention = TokenRetentionLogger()
         trainer = Trainer(
             accelerator="cpu",

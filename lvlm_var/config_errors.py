@@ -49,6 +49,7 @@ def class_path_hint(class_path: str) -> str:
 _PARSER_KEY = re.compile(r'Parser key "([^"]+)"')
 _CLASS_PATH = re.compile(r"Problem with given class_path '([^']+)':")
 _NOT_ACCEPTED = re.compile(r"Option '([^']+)' is not accepted")
+_UNRECOGNIZED = re.compile(r"unrecognized arguments: --([\w.]+)")
 _EXPECTED = re.compile(r"Expected a <class '([\w.]+)'>")
 
 
@@ -68,7 +69,7 @@ def short_parser_message(message: str, options_of: Callable[[str], Iterable[str]
             f"{group}.class_path: {class_path.group(1)!r} cannot be imported ({reason})"
             f"{class_path_hint(class_path.group(1))}"
         )
-    not_accepted = _NOT_ACCEPTED.search(message)
+    not_accepted = _NOT_ACCEPTED.search(message) or _UNRECOGNIZED.search(message)
     if not_accepted and class_path:
         options = options_of(class_path.group(1)) if options_of is not None else []
         hint = _did_you_mean([f"{group}.init_args.{m}" for m in closest(not_accepted.group(1), options)])

@@ -8,7 +8,7 @@
 * ``validate`` / ``test`` / ``predict`` without ``--ckpt_path`` use the experiment's last checkpoint (the
   ``ModelCheckpoint`` of its YAML: ``last.ckpt``, else ``FILENAME.ckpt``), except under ``fast_dev_run``.
 * Model options given on the command line next to ``--ckpt_path`` are applied over the checkpoint's
-  hyperparameters (evaluation-time options such as ``explain_top_k``); one that changes the weights the
+  hyperparameters (evaluation-time options such as ``explain.top_k``); one that changes the weights the
   checkpoint holds is refused with a message naming it.
 * Configuration errors are one :class:`~lvlm_var.config_errors.ConfigurationError` naming the key, the value
   and what is allowed.
@@ -27,18 +27,46 @@ from lvlm_var.config_errors import ConfigurationError, closest, field_error_mess
 
 __all__ = ["run_lightning_cli", "explicit_model_options"]
 
-# DataModule property -> model init argument, filled in when both exist (a model without the argument
-# is left alone), so YAMLs never repeat what the data files already say.
+# DataModule property -> model init argument (LaIARModule's are fields of its ``model`` config), filled in
+# when both exist (a model without the argument is left alone), so YAMLs never repeat what the data files
+# already say.
 _DATA_TO_MODEL_LINKS = (
-    ("num_classes", "num_classes"),
     ("class_names", "class_names"),
-    ("feature_dim", "feature_dim"),
-    ("object_classes", "object_class_names"),
-    ("relationship_classes", "relation_names"),
+    ("num_classes", "model.num_classes"),
+    ("class_names", "model.class_names"),
+    ("feature_dim", "model.encoder.feature_dim"),
+    ("object_classes", "model.object_class_names"),
+    ("relationship_classes", "model.relation_names"),
 )
 _EVALUATION_SUBCOMMANDS = ("validate", "test", "predict")
 _OUTPUT_ATTRIBUTES = ("output_path", "dirpath")
 _KERNELS_MESSAGE = "Failed to load CPU gemm_4bit_forward from kernels-community: No module named 'kernels'"
+
+
+def _option_names(class_path: str) -> list[str]:
+    """Every option of ``class_path``'s ``__init__``, with the fields of dataclass arguments dotted
+    (``loss.keep_ratio``), for "did you mean" hints."""
+    import dataclasses
+    import importlib
+    import inspect
+    import typing
+
+    module_name, _, class_name = class_path.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    hints = typing.get_type_hints(cls.__init__)
+    names: list[str] = []
+
+    def add(prefix: str, kind: Any) -> None:
+        if dataclasses.is_dataclass(kind):
+            field_hints = typing.get_type_hints(kind)
+            for field in dataclasses.fields(kind):
+                add(f"{prefix}.{field.name}", field_hints.get(field.name))
+        else:
+            names.append(prefix)
+
+    for name in inspect.signature(cls).parameters:
+        add(name, hints.get(name))
+    return names
 
 
 def _init_arguments(class_path: str) -> set[str] | None:
@@ -54,8 +82,8 @@ def _init_arguments(class_path: str) -> set[str] | None:
 
 
 def explicit_model_options(args: list[str]) -> list[str]:
-    """The model init arguments given on the command line: ``--model.init_args.explain_top_k 157`` (or
-    ``--model.explain_top_k=157``) -> ``explain_top_k``; nested ones keep their dots."""
+    """The model init arguments given on the command line: ``--model.init_args.explain.top_k 157`` (or
+    ``--model.explain.top_k=157``) -> ``explain.top_k``; nested ones keep their dots."""
     options = []
     for arg in args:
         if arg.startswith("--model.") and not arg.startswith("--model.class_path"):
@@ -94,10 +122,27 @@ _KERNELS_FILTER = _DropKernelsWarning()
 
 
 def _lightning_cli_class():
+    import inspect
+
     import torch
     from jsonargparse import ArgumentError
-    from lightning.pytorch.cli import LightningCLI
+    from lightning.pytorch.cli import LightningCLI, _InstantiatorFn
     from lightning.pytorch.utilities import rank_zero_info
+
+    class OwnLinksInstantiator(_InstantiatorFn):
+        """Lightning writes every applied link into the model's hyperparameters, also one whose target the
+        model lacks; a nested one (``model.num_classes`` into a VSTModule, which has no ``model``) fails
+        there. Only links into the model's own arguments are kept. (Lightning's private
+        ``_InstantiatorFn``, as of Lightning 2.6.)"""
+
+        def __call__(self, class_type, *args, applied_instantiation_links: dict, **kwargs):
+            accepted = inspect.signature(class_type).parameters
+            own = {
+                key: value
+                for key, value in applied_instantiation_links.items()
+                if not key.startswith("model.init_args.") or key.split(".")[2] in accepted
+            }
+            return super().__call__(class_type, *args, applied_instantiation_links=own, **kwargs)
 
     class LvlmVarCLI(LightningCLI):
         """LightningCLI with our path, checkpoint and error rules (see the module docstring)."""
@@ -110,6 +155,14 @@ def _lightning_cli_class():
         def add_arguments_to_parser(self, parser) -> None:
             for source, target in _DATA_TO_MODEL_LINKS:
                 parser.link_arguments(f"data.{source}", f"model.init_args.{target}", apply_on="instantiate")
+
+        def _add_instantiators(self) -> None:
+            super()._add_instantiators()
+            self.parser.add_instantiator(
+                OwnLinksInstantiator(cli=self, key="model"),
+                self._model_class,
+                subclasses=self.subclass_mode_model,
+            )
 
         def parse_arguments(self, parser, args) -> None:
             # `main` and the experiment scripts always pass their arguments explicitly, so Lightning's
@@ -132,7 +185,7 @@ def _lightning_cli_class():
         @staticmethod
         def _parser_message(parser, args, message: str) -> str:
             if not message.startswith("unrecognized arguments") or not args:
-                return short_parser_message(message, lambda path: sorted(_init_arguments(path) or ()))
+                return short_parser_message(message, _option_names)
             subcommands = getattr(parser, "_subcommands_action", None)
             subparser = subcommands._name_parser_map.get(args[0], parser) if subcommands else parser
             known = set(subparser._option_string_actions)

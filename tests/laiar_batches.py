@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 import torch
 from torch.utils.data import Dataset
 
 from lvlm_var.batches import SceneGraphBatch
+from lvlm_var.dtformer import ExplainConfig, LaIARConfig, LaIARLossConfig, OptimConfig
 
 __all__ = [
     "TINY",
@@ -86,16 +89,23 @@ class RandomSceneGraphDataset(Dataset):
         return random_video(generator, f"video_{index:03d}", self.num_classes, self.multi_label)
 
 
-def tiny_module_kwargs(num_classes: int = 6, multi_label: bool = True, **overrides: object) -> dict:
-    """Arguments of a tiny ``LaIARModule``."""
-    defaults = dict(
-        num_classes=num_classes,
-        object_class_names=OBJECT_NAMES,
-        relation_names=RELATION_NAMES,
-        multi_label=multi_label,
-        preset="tiny",
+def tiny_module_kwargs(
+    num_classes: int = 6, multi_label: bool = True, preset: str = "tiny", **overrides: object
+) -> dict:
+    """Arguments of a tiny ``LaIARModule``: each override goes to the loss, optimiser or explanation config
+    that has the field, the rest to ``LaIARConfig.preset``."""
+    routed = {}
+    for kind in (LaIARLossConfig, OptimConfig, ExplainConfig):
+        names = {f.name for f in fields(kind)}
+        routed[kind] = {k: overrides.pop(k) for k in list(overrides) if k in names}
+    return dict(
+        model=LaIARConfig.preset(
+            preset, num_classes, object_class_names=OBJECT_NAMES, relation_names=RELATION_NAMES, **overrides
+        ),
+        loss=LaIARLossConfig(multi_label=multi_label, **routed[LaIARLossConfig]),
+        optim=OptimConfig(**routed[OptimConfig]),
+        explain=ExplainConfig(**routed[ExplainConfig]),
     )
-    return {**defaults, **overrides}
 
 
 @pytest.fixture

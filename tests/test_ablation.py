@@ -18,15 +18,15 @@ from experiments.ablation import (
 
 def test_rows_switch_what_their_table_says() -> None:
     assert SELECTION_ROWS["DT-Former w/o S,T"].overrides() == [
-        "--model.init_args.spatial_selection",
+        "--model.init_args.model.dtformer.spatial_selection",
         "false",
-        "--model.init_args.temporal_selection",
+        "--model.init_args.model.dtformer.temporal_selection",
         "false",
-        "--model.init_args.use_sim",
+        "--model.init_args.loss.use_sim",
         "true",
-        "--model.init_args.use_tss",
+        "--model.init_args.loss.use_tss",
         "true",
-        "--model.init_args.use_xm",
+        "--model.init_args.loss.use_xm",
         "true",
     ]
     assert SCHEME_ROWS[(True, True, True)] is SELECTION_ROWS["DT-Former"]

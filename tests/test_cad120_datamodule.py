@@ -189,21 +189,21 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_laiar_module_fits_on_cad120_batches(data_dir: Path, tmp_path: Path) -> None:
-    from lvlm_var.dtformer import LaIARModule
+    from lvlm_var.dtformer import LaIARConfig, LaIARLossConfig, LaIARModule
 
     seed_everything(0)
     module = _module(data_dir)
-    model = LaIARModule(
-        num_classes=module.num_classes,
+    config = LaIARConfig.preset(
+        "tiny",
+        module.num_classes,
         object_class_names=module.object_classes,
         relation_names=module.relationship_classes,
         class_names=module.class_names,
-        multi_label=False,
-        preset="tiny",
         feature_dim=module.feature_dim,
         num_frames=T,
         max_pairs=K,
     )
+    model = LaIARModule(config, loss=LaIARLossConfig(multi_label=False))
     trainer = Trainer(
         accelerator="cpu",
         fast_dev_run=1,

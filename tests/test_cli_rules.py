@@ -31,18 +31,18 @@ def _laiar(root: Path, *extra: str) -> list[str]:
     ("option", "message"),
     [
         (
-            ["--model.init_args.keep_ratio", "1.5"],
-            r"model.init_args.keep_ratio = 1.5: "
+            ["--model.init_args.loss.keep_ratio", "1.5"],
+            r"model.init_args.loss.keep_ratio = 1.5: "
             r"LaIARLossConfig.keep_ratio must be in \(0, 1\] or None, got 1.5",
         ),
         (
-            ["--model.init_args.keep_ratio", "abc"],
-            r"model.init_args.keep_ratio = 'abc': expected float or None",
+            ["--model.init_args.loss.keep_ratio", "abc"],
+            r"model.init_args.loss.keep_ratio = 'abc': expected float or None",
         ),
         (
-            ["--model.init_args.keep_ratoi", "0.3"],
-            r"model.init_args.keep_ratoi: lvlm_var.dtformer.LaIARModule has no such option; "
-            r"did you mean model.init_args.keep_ratio",
+            ["--model.init_args.loss.keep_ratoi", "0.3"],
+            r"model.init_args.loss.keep_ratoi: lvlm_var.dtformer.LaIARModule has no such option; "
+            r"did you mean model.init_args.loss.keep_ratio",
         ),
         (
             ["--model.class_path", "lvlm_var.dtformer.LaiarModule"],
@@ -73,7 +73,7 @@ def test_configuration_errors_are_one_line_naming_key_value_and_fix(
 
 def test_debug_shows_the_traceback(synthetic_root: Path) -> None:
     with pytest.raises(ConfigurationError, match="keep_ratio = 1.5") as raised:
-        main(["fit", "--debug", *_laiar(synthetic_root, "--model.init_args.keep_ratio", "1.5")])
+        main(["fit", "--debug", *_laiar(synthetic_root, "--model.init_args.loss.keep_ratio", "1.5")])
     assert isinstance(raised.value.__cause__, ValueError)
 
 
@@ -97,9 +97,15 @@ def test_bitsandbytes_missing_kernels_warning_is_dropped_alone(caplog: pytest.Lo
 
 def test_experiment_yaml_wires_data_into_the_model(synthetic_root: Path) -> None:
     cli = run_lightning_cli(_laiar(synthetic_root), run=False)
-    assert cli.model.hparams.num_classes == cli.datamodule.num_classes
-    assert cli.model.class_names == list(cli.datamodule.class_names)
-    assert cli.model.hparams.feature_dim == cli.datamodule.feature_dim
+    config, data = cli.model.config, cli.datamodule
+    assert config.num_classes == data.num_classes and config.class_names == list(data.class_names)
+    assert config.encoder.feature_dim == data.feature_dim
+    assert config.object_class_names == list(data.object_classes)
+    assert config.relation_names == list(data.relationship_classes)
+    assert config.encoder.num_object_classes == len(data.object_classes)
+    # interpolated from the data section of the YAML
+    assert (config.dtformer.num_frames, config.dtformer.max_pairs) == (data.frames_per_video, data.max_pairs)
+    assert config.dtformer.dim == config.encoder.embed_dim == 64
 
 
 def test_derived_paths_follow_data_dir(synthetic_root: Path, tmp_path: Path) -> None:
@@ -177,7 +183,7 @@ def test_fit_of_one_epoch_writes_the_checkpoint_that_test_finds(
 def test_evaluation_options_apply_over_the_checkpoint_and_weight_options_are_refused(
     synthetic_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Issue 9 item 8: `test --ckpt_path X --model.init_args.explain_top_k 13` used to be ignored."""
+    """Issue 9 item 8: `test --ckpt_path X --model.init_args.explain.top_k 13` used to be ignored."""
     run = ["--trainer.default_root_dir", str(tmp_path), "--trainer.enable_progress_bar", "false"]
     run_lightning_cli(
         [
@@ -200,14 +206,14 @@ def test_evaluation_options_apply_over_the_checkpoint_and_weight_options_are_ref
         *_laiar(synthetic_root, *run, "--trainer.limit_test_batches", "1", "--ckpt_path", str(checkpoint)),
     ]
     with caplog.at_level(logging.INFO):
-        run_lightning_cli([*test, "--model.init_args.explain_top_k", "13"])
-    assert "applied over the checkpoint's hyperparameters: explain_top_k = 13 (checkpoint: 5)" in caplog.text
+        run_lightning_cli([*test, "--model.init_args.explain.top_k", "13"])
+    assert "applied over the checkpoint's hyperparameters: explain.top_k = 13 (checkpoint: 5)" in caplog.text
     capsys.readouterr()
     records = [json.loads(line) for line in (tmp_path / "explanations.jsonl").read_text().splitlines()]
     assert records and all(len(r["predictions"]) == 13 for r in records)
-    assert main([*test, "--model.init_args.embed_dim", "32"]) == 2
+    assert main([*test, "--model.init_args.model.dtformer.depth", "3"]) == 2
     assert (
-        "the checkpoint's weights fix embed_dim (checkpoint: 64, given: 32); "
+        "the checkpoint's weights fix model.dtformer.depth (checkpoint: 2, given: 3); "
         "these options change the model's parameters"
     ) in capsys.readouterr().err
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -10,9 +10,12 @@ from laiar_batches import one_cpu_thread
 
 from lvlm_var.dtformer import (
     DTFormerConfig,
+    ExplainConfig,
     GeneralizedPooling,
     JointSpaceEncoder,
     LaIARConfig,
+    LaIARLossConfig,
+    OptimConfig,
     RelationEncoderConfig,
     SemanticRelationEncoder,
     TripletVocabulary,
@@ -56,6 +59,28 @@ def test_config_checks_name_the_field() -> None:
         LaIARConfig(
             num_classes=2, encoder=RelationEncoderConfig(embed_dim=16), dtformer=DTFormerConfig(dim=32)
         )
+
+
+def test_laiar_config_vocabularies_and_dict_round_trip() -> None:
+    config = LaIARConfig.preset("tiny", num_classes=2, object_class_names=["cup", "box"])
+    assert config.encoder.num_object_classes == 2 and config.class_names == ["class_0", "class_1"]
+    assert config.relation_names == [f"relation_{i}" for i in range(config.encoder.num_relations)]
+    assert LaIARConfig(**asdict(config)) == config
+    with pytest.raises(ValueError, match="LaIARConfig.class_names has 1 names, expected num_classes=2"):
+        LaIARConfig(num_classes=2, class_names=["a"])
+
+
+def test_training_and_explanation_config_checks() -> None:
+    with pytest.raises(ValueError, match=r"OptimConfig.warmup_fraction must be in \[0, 1\), got 1.0"):
+        OptimConfig(warmup_fraction=1.0)
+    with pytest.raises(ValueError, match="OptimConfig.lr must be > 0, got 0"):
+        OptimConfig(lr=0)
+    with pytest.raises(ValueError, match="OptimConfig.weight_decay must be >= 0, got -1"):
+        OptimConfig(weight_decay=-1)
+    with pytest.raises(ValueError, match="LaIARLossConfig.selection_supervision must be 'samples' or"):
+        LaIARLossConfig(selection_supervision="soft")
+    with pytest.raises(ValueError, match="ExplainConfig.top_k must be >= 1, got 0"):
+        ExplainConfig(top_k=0)
 
 
 def test_rasterize_box_pair_marks_each_box_in_its_channel() -> None:

@@ -112,15 +112,15 @@ def test_score_rejects_unknown_video_and_bad_line(tmp_path: Path) -> None:
 
 def test_ablation_rows_switch_the_right_options() -> None:
     assert AblationRow("x", spatial=False, xm=False).overrides() == [
-        "--model.init_args.spatial_selection",
+        "--model.init_args.model.dtformer.spatial_selection",
         "false",
-        "--model.init_args.temporal_selection",
+        "--model.init_args.model.dtformer.temporal_selection",
         "true",
-        "--model.init_args.use_sim",
+        "--model.init_args.loss.use_sim",
         "true",
-        "--model.init_args.use_tss",
+        "--model.init_args.loss.use_tss",
         "true",
-        "--model.init_args.use_xm",
+        "--model.init_args.loss.use_xm",
         "false",
     ]
     assert len(SELECTION_ROWS) == 4 and len(SCHEME_ROWS) == 6

@@ -79,12 +79,12 @@ def test_arguments_are_checked() -> None:
         LaIARModule(**tiny_module_kwargs(preset="huge"))
     with pytest.raises(ValueError, match="class_names has 2 names, expected num_classes=6"):
         LaIARModule(**tiny_module_kwargs(class_names=["a", "b"]))
-    with pytest.raises(ValueError, match="explain_min_run must be >= 1, got 0"):
-        LaIARModule(**tiny_module_kwargs(explain_min_run=0))
+    with pytest.raises(ValueError, match="ExplainConfig.min_run must be >= 1, got 0"):
+        LaIARModule(**tiny_module_kwargs(min_run=0))
     with pytest.raises(ValueError, match="selection_supervision must be 'samples' or 'probabilities'"):
         LaIARModule(**tiny_module_kwargs(selection_supervision="soft"))
-    with pytest.raises(ValueError, match="explain_naming must be 'nearest' or 'contrast', got 'mean'"):
-        LaIARModule(**tiny_module_kwargs(explain_naming="mean"))
+    with pytest.raises(ValueError, match="ExplainConfig.naming must be 'nearest' or 'contrast', got 'mean'"):
+        LaIARModule(**tiny_module_kwargs(naming="mean"))
 
 
 def test_fit_and_test_multi_label(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_fit_and_test_single_label(tmp_path: Path) -> None:
 @pytest.mark.parametrize("naming", ["nearest", "contrast"])
 def test_predict_returns_explanations_and_retention(tmp_path: Path, naming: str) -> None:
     module = LaIARModule(
-        **tiny_module_kwargs(class_names=[f"action {i}" for i in range(6)], explain_naming=naming)
+        **tiny_module_kwargs(class_names=[f"action {i}" for i in range(6)], naming=naming)
     )
     outputs = _trainer(tmp_path).predict(module, _loader())
     assert len(outputs) == 2
@@ -178,7 +178,7 @@ def test_validation_skips_explanations_unless_asked() -> None:
     module.eval()
     with torch.no_grad():
         assert "explanations" not in module.validation_step(batch, 0)
-        module.hparams.explain_in_validation = True
+        module.explain_config.in_validation = True
         assert len(module.validation_step(batch, 0)["explanations"]) == 3
 
 
@@ -189,13 +189,15 @@ def test_checkpoint_round_trip_gives_identical_predictions(tmp_path: Path) -> No
     trainer.fit(module, _loader())
     path = tmp_path / "laiar.ckpt"
     trainer.save_checkpoint(path)
+    stored = torch.load(path, weights_only=True)["hyper_parameters"]  # plain data
+    assert set(stored) == {"model", "loss", "optim", "explain"} and stored["model"]["share_weights"]
     restored = LaIARModule.load_from_checkpoint(path)
     batch = random_batch(seed=5)
     module.eval()
     restored.eval()
     with torch.no_grad():
         assert torch.equal(module(batch), restored(batch))
-    assert restored.hparams.share_weights and restored.model.language_former is restored.model.video_former
+    assert restored.config.share_weights and restored.model.language_former is restored.model.video_former
 
 
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
@@ -218,7 +220,7 @@ def test_training_fits_a_fixed_batch() -> None:
 
 
 def test_selectors_train_at_a_scaled_learning_rate(tmp_path: Path) -> None:
-    module = LaIARModule(**tiny_module_kwargs(), lr=1e-3, selector_lr_scale=0.1)
+    module = LaIARModule(**tiny_module_kwargs(lr=1e-3, selector_lr_scale=0.1))
     trainer = _trainer(tmp_path, fast_dev_run=1)
     trainer.fit(module, _loader())
     selector = {id(p) for name, p in module.named_parameters() if ".selector." in name}
@@ -227,13 +229,13 @@ def test_selectors_train_at_a_scaled_learning_rate(tmp_path: Path) -> None:
         assert len(in_selector) == 1
         assert group["initial_lr"] == pytest.approx(1e-4 if in_selector.pop() else 1e-3)
     with pytest.raises(ValueError, match="selector_lr_scale must be > 0, got 0"):
-        LaIARModule(**tiny_module_kwargs(), selector_lr_scale=0.0)
+        LaIARModule(**tiny_module_kwargs(selector_lr_scale=0.0))
 
 
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
 def test_selection_warm_up_keeps_every_token_and_spares_the_selectors() -> None:
     seed_everything(0)
-    module = LaIARModule(**tiny_module_kwargs(eval_keep_threshold=0.99), selection_warmup_epochs=1)
+    module = LaIARModule(**tiny_module_kwargs(eval_keep_threshold=0.99, selection_warmup_epochs=1))
     batch = random_batch(batch_size=4)
     output = module.training_step(batch, 0)  # epoch 0 < 1: warm-up
     output["loss"].backward()
@@ -244,7 +246,7 @@ def test_selection_warm_up_keeps_every_token_and_spares_the_selectors() -> None:
     with torch.no_grad():  # validation selects during warm-up too
         assert module._evaluate(batch, "val", explain=False)["tokens_kept"].sum() < batch["mask"].sum()
     with pytest.raises(ValueError, match="selection_warmup_epochs must be >= 0, got -1"):
-        LaIARModule(**tiny_module_kwargs(), selection_warmup_epochs=-1)
+        LaIARModule(**tiny_module_kwargs(selection_warmup_epochs=-1))
 
 
 @pytest.mark.parametrize("supervision", ["samples", "probabilities"])

@@ -41,7 +41,7 @@ class _Record(Callback):
 
 
 def _laiar() -> tuple[LightningModule, Dataset, Dataset]:
-    module = LaIARModule(**tiny_module_kwargs(), lr=1e-3, warmup_fraction=0.2)
+    module = LaIARModule(**tiny_module_kwargs(lr=1e-3, warmup_fraction=0.2))
     return module, RandomSceneGraphDataset(12, seed=1), RandomSceneGraphDataset(6, seed=2)
 
 

@@ -61,7 +61,7 @@ class ClassAP:
         positives: ``{class: positive clips}``.
         complete: every record scores every class, so the APs are exact; otherwise a class outside a
             clip's listed predictions counts as ranked below every listed score (a lower bound, which the
-            report says, with the fix: a larger ``explain_top_k``).
+            report says, with the fix: a larger ``explain.top_k``).
         listed: the most predictions any record lists.
     """
 

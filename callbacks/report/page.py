@@ -120,7 +120,7 @@ def _class_section(views: list[ClipView]) -> str:
         if result.complete
         else (
             f"a lower bound: the records list {result.listed} predictions each, and a class outside a clip's "
-            "list counts as ranked last (write every score with a larger explain_top_k for exact APs)"
+            "list counts as ranked last (write every score with a larger explain.top_k for exact APs)"
         )
     )
     return (

@@ -1,8 +1,14 @@
 """LaIAR (Wang et al., CVPR 2024): relation encoders, GPO joint space, DT-Former, losses, explanations."""
 
-from lvlm_var.dtformer.config import DTFormerConfig, LaIARConfig, LaIARLossConfig, RelationEncoderConfig
+from lvlm_var.dtformer.config import (
+    DTFormerConfig,
+    LaIARConfig,
+    LaIARLossConfig,
+    OptimConfig,
+    RelationEncoderConfig,
+)
 from lvlm_var.dtformer.dtformer import DTFormer, DTFormerOutput, PackedLayout, TransformerBlock
-from lvlm_var.dtformer.explain import TripletVocabulary, explain_video
+from lvlm_var.dtformer.explain import ExplainConfig, TripletVocabulary, explain_video
 from lvlm_var.dtformer.gpo import GeneralizedPooling, JointSpaceEncoder
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import (
@@ -26,6 +32,7 @@ __all__ = [
     "DTFormer",
     "DTFormerConfig",
     "DTFormerOutput",
+    "ExplainConfig",
     "GeneralizedPooling",
     "JointSpaceEncoder",
     "LaIAR",
@@ -33,6 +40,7 @@ __all__ = [
     "LaIARLoss",
     "LaIARLossConfig",
     "LaIARModule",
+    "OptimConfig",
     "PackedLayout",
     "RelationContrastiveLoss",
     "RelationEncoderConfig",

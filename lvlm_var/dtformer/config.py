@@ -11,14 +11,26 @@ choices, stated once here:
 * RoI features of a Faster R-CNN ResNet-101 detector: ``F = 2048``;
 * joint space ``D = 512``, 4 pre-LN transformer blocks, 8 heads, MLP ratio 4 (a ViT-S-like width at a depth
   that the few hundred tokens of a video need).
+
+The dataclass defaults are the Charades preset, so an experiment YAML gives only the fields it changes
+(jsonargparse builds each nested config from its defaults plus the YAML's keys; a ``preset`` field could
+not tell a value the YAML gave from a default). ``LaIARConfig.preset(name, num_classes, **overrides)``
+builds the named presets in Python.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["RelationEncoderConfig", "DTFormerConfig", "LaIARConfig", "LaIARLossConfig", "PRESETS"]
+__all__ = [
+    "RelationEncoderConfig",
+    "DTFormerConfig",
+    "LaIARConfig",
+    "LaIARLossConfig",
+    "OptimConfig",
+    "PRESETS",
+]
 
 PRESETS = ("charades", "cad120", "tiny")
 NUM_ACTION_GENOME_RELATIONS = 26
@@ -223,17 +235,28 @@ class LaIARConfig:
 
     Attributes:
         num_classes: ``C`` action classes.
+        class_names: the action names (``None``: ``class_0`` ...).
+        object_class_names: the object vocabulary (``object_class`` indexes it); when given, its length
+            sets ``encoder.num_object_classes`` (``None``: ``object_0`` ... for that many classes).
+        relation_names: the relation vocabulary (the ``R`` channels of ``relations``); when given, its
+            length sets ``encoder.num_relations`` (``None``: ``relation_0`` ...).
         encoder: relation encoders and joint space.
-        dtformer: the DT-Former of each branch.
+        dtformer: the DT-Former of each branch (``dim`` must equal ``encoder.embed_dim``).
         share_weights: one DT-Former for both branches. The paper says both "share the same DT-Former"
             (Sec. 3.1.2) and, in its conclusion, "share the same architecture"; and it calls them two
             models (video model, language model) of which only the video one is kept for inference. We
             read it as the same architecture with separate weights (``False``, default); ``True`` shares
             the transformer and selectors (the relation encoders and heads are always per branch).
-        cross_modal_head: build ``P^{v2s}`` (needed only by ``L_xm``).
+        cross_modal_head: build ``P^{v2s}`` (needed only by ``L_xm``; ``LaIARModule`` builds it exactly
+            when its loss uses ``L_xm``).
+
+    ``encoder`` and ``dtformer`` may be given as dicts (as ``dataclasses.asdict`` stores them in checkpoints).
     """
 
     num_classes: int
+    class_names: list[str] | None = None
+    object_class_names: list[str] | None = None
+    relation_names: list[str] | None = None
     encoder: RelationEncoderConfig = field(default_factory=RelationEncoderConfig)
     dtformer: DTFormerConfig = field(default_factory=DTFormerConfig)
     share_weights: bool = False
@@ -241,15 +264,34 @@ class LaIARConfig:
 
     def __post_init__(self) -> None:
         _check_positive(self, "num_classes")
+        if isinstance(self.encoder, dict):
+            self.encoder = RelationEncoderConfig(**self.encoder)
+        if isinstance(self.dtformer, dict):
+            self.dtformer = DTFormerConfig(**self.dtformer)
         if self.encoder.embed_dim != self.dtformer.dim:
             raise ValueError(
                 f"LaIARConfig: encoder.embed_dim ({self.encoder.embed_dim}) must equal dtformer.dim "
                 f"({self.dtformer.dim})"
             )
+        self.class_names = _vocabulary(self.class_names, self.num_classes, "class")
+        if len(self.class_names) != self.num_classes:
+            raise ValueError(
+                f"LaIARConfig.class_names has {len(self.class_names)} names, expected num_classes="
+                f"{self.num_classes}"
+            )
+        encoder = self.encoder
+        self.object_class_names = _vocabulary(self.object_class_names, encoder.num_object_classes, "object")
+        self.relation_names = _vocabulary(self.relation_names, encoder.num_relations, "relation")
+        self.encoder = replace(
+            self.encoder,
+            num_object_classes=len(self.object_class_names),
+            num_relations=len(self.relation_names),
+        )
 
     @classmethod
-    def preset(cls, name: str, num_classes: int, **overrides: object) -> LaIARConfig:
-        """Build a named preset; ``overrides`` replace fields of the encoder or DT-Former config by name.
+    def preset(cls, name: str, num_classes: int, **overrides: Any) -> LaIARConfig:
+        """Build a named preset; ``overrides`` replace fields of this config, the encoder or the DT-Former by
+        name (``embed_dim`` also sets the DT-Former's ``dim`` unless ``dim`` is given).
 
         Raises:
             ValueError: unknown preset name or override key.
@@ -260,7 +302,7 @@ class LaIARConfig:
         dtformer = getattr(DTFormerConfig, name)()
         encoder_keys = {f.name for f in fields(RelationEncoderConfig)}
         dtformer_keys = {f.name for f in fields(DTFormerConfig)}
-        model_keys = {"share_weights", "cross_modal_head"}
+        model_keys = {f.name for f in fields(cls)} - {"num_classes", "encoder", "dtformer"}
         unknown = set(overrides) - encoder_keys - dtformer_keys - model_keys
         if unknown:
             valid = ", ".join(sorted(encoder_keys | dtformer_keys | model_keys))
@@ -275,6 +317,10 @@ class LaIARConfig:
             dtformer=dtformer,
             **{k: v for k, v in overrides.items() if k in model_keys},
         )
+
+
+def _vocabulary(names: list[str] | None, size: int, stem: str) -> list[str]:
+    return list(names) if names is not None else [f"{stem}_{i}" for i in range(size)]
 
 
 @dataclass
@@ -297,6 +343,10 @@ class LaIARLossConfig:
             ``L_ratio`` DynamicViT's ratio loss: the squared gap between each video's kept share and the
             target, averaged over videos, summed over the two branches.
         keep_ratio_weight: weight of ``L_ratio`` (DynamicViT: 2).
+        selection_supervision: what ``L_tss`` and ``L_ratio`` compare: ``"samples"``, the hard
+            Gumbel-Softmax decisions ``U`` of Eq. 9, or ``"probabilities"``, each selector's keep
+            probabilities. Two selectors that both keep a token with probability 0.5 disagree on half
+            the tokens in their samples, so the MSE of samples is mostly sampling noise.
     """
 
     multi_label: bool = True
@@ -312,11 +362,63 @@ class LaIARLossConfig:
     max_logit_scale: float = 100.0
     keep_ratio: float | None = None
     keep_ratio_weight: float = 2.0
+    selection_supervision: Literal["samples", "probabilities"] = "samples"
 
     def __post_init__(self) -> None:
+        if self.selection_supervision not in ("samples", "probabilities"):
+            raise ValueError(
+                "LaIARLossConfig.selection_supervision must be 'samples' or 'probabilities', "
+                f"got {self.selection_supervision!r}"
+            )
         if self.keep_ratio is not None and not 0.0 < self.keep_ratio <= 1.0:
             raise ValueError(f"LaIARLossConfig.keep_ratio must be in (0, 1] or None, got {self.keep_ratio}")
         for name in ("sim_weight", "tss_weight", "xm_weight", "sparsity_weight", "keep_ratio_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"LaIARLossConfig.{name} must be >= 0, got {getattr(self, name)}")
         _check_positive(self, "init_temperature", "max_logit_scale")
+
+
+@dataclass
+class OptimConfig:
+    """How ``LaIARModule`` trains (the paper gives no optimiser settings; these are ours).
+
+    AdamW (no decay on biases, norms, embeddings and the logit scale) with a linear warm-up over
+    ``warmup_fraction`` of the steps and a cosine decay to zero.
+
+    Attributes:
+        lr: AdamW learning rate.
+        weight_decay: AdamW weight decay.
+        warmup_fraction: share of the optimisation steps spent in linear warm-up.
+        selector_lr_scale: learning rate of the token selectors over ``lr``. Adam normalises each
+            parameter's step, so the weight of the L1 term in ``L_tss`` sets where the selectors settle but
+            not how fast they move: its gradient has the same sign for every token, and each of the
+            selector's ``2 x hidden`` output weights then moves by ``lr`` a step, shifting every keep logit
+            by about ``hidden * lr`` per step. At the full rate both selectors dropped almost every token
+            within the first epoch of our synthetic runs (whatever the L1 weight), before the task gradient
+            could tell useful tokens from useless ones; a tenth of the rate lets it.
+        selection_warmup_epochs: training epochs in which both branches keep every token before their
+            selectors start (validation still selects). The paper trains selection from the start;
+            DynamicViT trains its selector on a trained backbone. A selector that starts with the model
+            drops tokens at random while it cannot yet tell them apart, and the classifier learns from
+            those random subsets. On our synthetic set (40 epochs), selection from the start at
+            ``selector_lr_scale=0.1`` reached test mAP 0.78; 20 warm-up epochs, then selection at the
+            full rate, 0.92. The selectors get no gradient during the warm-up, so multi-GPU training with
+            it needs ``strategy: ddp_find_unused_parameters_true``.
+    """
+
+    lr: float = 1e-4
+    weight_decay: float = 0.05
+    warmup_fraction: float = 0.05
+    selector_lr_scale: float = 0.1
+    selection_warmup_epochs: int = 0
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "lr", "selector_lr_scale")
+        if self.weight_decay < 0:
+            raise ValueError(f"OptimConfig.weight_decay must be >= 0, got {self.weight_decay}")
+        if not 0.0 <= self.warmup_fraction < 1.0:
+            raise ValueError(f"OptimConfig.warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
+        if self.selection_warmup_epochs < 0:
+            raise ValueError(
+                f"OptimConfig.selection_warmup_epochs must be >= 0, got {self.selection_warmup_epochs}"
+            )

@@ -19,7 +19,7 @@ class's score", in two steps, both measured on the class's probability ``p_c``:
    ``p_c(kept) - p_c(kept without the unit)``. The drop is exact because dropped tokens are really
    dropped at eval (no zeroed stand-in the model never saw), and the ``1 + U`` masked variants of a video
    run as one batch. A unit is cited when its drop is at least ``min_attribution`` (a probability,
-   ``LaIARModule.explain_min_attribution``, default 0.005; on the same checkpoint, before the restriction
+   ``ExplainConfig.min_attribution``, default 0.005; on the same checkpoint, before the restriction
    above, 0.05 / 0.02 / 0.01 gave 48% / 57% / 66% named changes; chosen on the test split, there being
    no separate check); the units cited on the object with the largest total attribution form the
    class's sentence.
@@ -68,6 +68,7 @@ from lvlm_var.dtformer.relation_encoders import SemanticRelationEncoder
 from lvlm_var.explanation import ClassExplanation, EvidenceStep, ExplanationRecord
 
 __all__ = [
+    "ExplainConfig",
     "EvidenceUnit",
     "Naming",
     "TripletVocabulary",
@@ -81,6 +82,47 @@ __all__ = [
 SUBJECT_NAME = "person"
 
 Naming = Literal["nearest", "contrast"]
+
+
+@dataclass
+class ExplainConfig:
+    """How ``LaIARModule`` explains its predictions (the arguments of :func:`explain_video`).
+
+    Attributes:
+        top_k: predictions kept in each explanation record.
+        relations_per_token: relations each kept token names (Action Genome annotates about three per pair:
+            attention, spatial, contacting).
+        min_run: temporal consistency: a relation must be named on at least this many consecutive kept
+            tokens of a pair, and shorter gaps inside its run are bridged.
+        naming: ``"nearest"`` (the paper) or ``"contrast"``: a kept token names the relations it is more
+            similar to than its pair's other kept tokens.
+        in_validation: also explain in validation (slower); test and predict always explain.
+        classes: class-grounded evidence (``ExplanationRecord.classes``) for at most this many top
+            classes ...
+        min_probability: ... of at least this probability.
+        min_attribution: a run of kept tokens is cited for a class when removing it drops the class
+            probability by at least this much (see the module docstring for the measurement behind 0.005).
+    """
+
+    top_k: int = 5
+    relations_per_token: int = 3
+    min_run: int = 1
+    naming: Naming = "nearest"
+    in_validation: bool = False
+    classes: int = 3
+    min_probability: float = 0.1
+    min_attribution: float = 0.005
+
+    def __post_init__(self) -> None:
+        for name in ("top_k", "relations_per_token", "min_run", "classes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ExplainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.min_probability <= 1.0:
+            raise ValueError(f"ExplainConfig.min_probability must be in [0, 1], got {self.min_probability}")
+        if self.min_attribution < 0.0:
+            raise ValueError(f"ExplainConfig.min_attribution must be >= 0, got {self.min_attribution}")
+        if self.naming not in ("nearest", "contrast"):
+            raise ValueError(f"ExplainConfig.naming must be 'nearest' or 'contrast', got {self.naming!r}")
 
 
 @dataclass

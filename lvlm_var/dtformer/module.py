@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import asdict, replace
+from typing import Any, Literal, TypeVar
 
 import torch
 from lightning import LightningModule
@@ -11,10 +12,10 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassRecall, MultilabelAveragePrecision
 
 from lvlm_var.batches import SceneGraphBatch
-from lvlm_var.dtformer.config import LaIARConfig, LaIARLossConfig
+from lvlm_var.dtformer.config import LaIARConfig, LaIARLossConfig, OptimConfig
 from lvlm_var.dtformer.dtformer import DTFormerOutput
 from lvlm_var.dtformer.explain import (
-    Naming,
+    ExplainConfig,
     TripletVocabulary,
     attribute_units,
     class_gradients,
@@ -31,6 +32,13 @@ from lvlm_var.schedule import WarmupCosine
 __all__ = ["LaIARModule"]
 
 Stage = Literal["val", "test", "predict"]
+_Config = TypeVar("_Config")
+_DEFAULT_LOSS, _DEFAULT_OPTIM, _DEFAULT_EXPLAIN = LaIARLossConfig(), OptimConfig(), ExplainConfig()
+
+
+def _as_config(kind: type[_Config], value: _Config | dict[str, Any]) -> _Config:
+    # a copy, so that changing one module's config changes neither a default nor another module's
+    return kind(**value) if isinstance(value, dict) else replace(value)
 
 
 class LaIARModule(RandomStateCheckpointing, LightningModule):
@@ -39,231 +47,61 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
     Training runs both branches and optimises Eq. 11, logging ``train/loss``, ``train/loss_cls``,
     ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``, ``train/loss_tss``,
     ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the
-    video branch only (dropping unselected tokens unless ``drop_at_eval=False``) and log ``{stage}/loss``
-    (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision) or ``{stage}/mAR``
-    (macro recall, the CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
+    video branch only (dropping unselected tokens unless ``model.dtformer.drop_at_eval=False``) and log
+    ``{stage}/loss`` (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision) or
+    ``{stage}/mAR`` (macro recall, the CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
 
     Step outputs (read by ``TokenRetentionLogger`` and ``ExplanationWriter``): ``tokens_kept``,
     ``tokens_total``, ``temporal_keep_rate``, ``spatial_keep_rate`` (all ``(B,)``), and in test / predict
-    (or validation with ``explain_in_validation``) ``explanations``, one :class:`ExplanationRecord` per
+    (or validation with ``explain.in_validation``) ``explanations``, one :class:`ExplanationRecord` per
     video. Predict also returns ``probabilities`` ``(B, C)`` and ``video_id``.
 
-    The paper gives no optimiser settings; we use AdamW (``lr``, ``weight_decay``, no decay on biases,
-    norms, embeddings and the logit scale) with a linear warm-up over ``warmup_fraction`` of the steps and
-    a cosine decay to zero.
-
     Args:
-        num_classes: ``C``.
-        object_class_names: the object vocabulary (``object_class`` indexes it).
-        relation_names: the relation vocabulary (the ``R`` channels of ``relations``).
-        class_names: the action names (default ``class_0`` ...).
-        multi_label: Charades-style multi-label (BCE, mAP) or single-label (CE, mAR, accuracy).
-        preset: ``"charades"``, ``"cad120"`` or ``"tiny"`` (see :mod:`lvlm_var.dtformer.config`).
-        feature_dim: override of the RoI feature size ``F``.
-        embed_dim: override of ``D`` (encoder and DT-Former).
-        part_dim: override of the width of each part of a relation feature (Eqs. 1-2).
-        depth: override of the number of transformer blocks.
-        num_heads: override of the attention heads.
-        num_frames: override of the largest ``T``.
-        max_pairs: override of the largest ``K``.
-        box_map: feed ``f_box`` of the box pair into the visual relation (see ``RelationEncoderConfig``).
-        global_context: concatenate the GPO video vector to every token (see ``RelationEncoderConfig``).
-        share_weights: one DT-Former for both branches.
-        temporal_selection: Table 1 "T".
-        spatial_selection: Table 1 "S".
-        selector_context: ``"class_token"`` or ``"mean"`` (see ``DTFormerConfig``).
-        selector_blocks: transformer blocks that give the selectors video context (see ``DTFormerConfig``).
-        selection_gradient: ``"attention_policy"`` or ``"masked_multiply"`` (see ``DTFormerConfig``).
-        drop_at_eval: gather kept tokens at eval instead of masking.
-        eval_keep_threshold: keep probability above which a token is kept at eval (0.5: argmax).
-        use_sim: Table 2 ``L_sim``.
-        use_tss: Table 2 ``L_tss``.
-        use_xm: Table 2 ``L_xm`` (also builds ``P^{v2s}``).
-        sim_weight: ``delta``.
-        tss_weight: ``zeta``.
-        xm_weight: ``eta``.
-        tss_sparsity_weight: weight of the L1 term on ``U^s`` inside ``L_tss`` (1 in Eq. 9). Larger values
-            (or large learning rates) can drive both selectors to keep almost nothing.
-        tss_detach_language: the language selector learns from ``L_s`` and the L1 term only, not from
-            matching the video selector (see ``LaIARLossConfig``).
-        keep_ratio: target share of tokens kept by both selectors (DynamicViT's ratio loss; ``None``, the
-            paper, leaves the sparsity to the L1 term of ``L_tss``); see ``LaIARLossConfig``.
-        keep_ratio_weight: weight of that loss.
-        selection_supervision: what ``L_tss`` and the keep-ratio loss compare: ``"samples"``, the hard
-            Gumbel-Softmax decisions ``U`` of Eq. 9, or ``"probabilities"``, each selector's keep
-            probabilities. Two selectors that both keep a token with probability 0.5 disagree on half
-            the tokens in their samples, so the MSE of samples is mostly sampling noise.
-        lr: AdamW learning rate.
-        selector_lr_scale: learning rate of the token selectors over ``lr``. Adam normalises each
-            parameter's step, so the weight of the L1 term in ``L_tss`` sets where the selectors settle but
-            not how fast they move: its gradient has the same sign for every token, and each of the
-            selector's ``2 x hidden`` output weights then moves by ``lr`` a step, shifting every keep logit
-            by about ``hidden * lr`` per step. At the full rate both selectors dropped almost every token
-            within the first epoch of our synthetic runs (whatever the L1 weight), before the task gradient
-            could tell useful tokens from useless ones; a tenth of the rate lets it.
-        selection_warmup_epochs: training epochs in which both branches keep every token before their
-            selectors start (validation still selects). The paper trains selection from the start;
-            DynamicViT trains its selector on a trained backbone. A selector that starts with the model
-            drops tokens at random while it cannot yet tell them apart, and the classifier learns from
-            those random subsets. On our synthetic set (40 epochs), selection from the start at
-            ``selector_lr_scale=0.1`` reached test mAP 0.78; 20 warm-up epochs, then selection at the
-            full rate, 0.92. The selectors get no gradient during the warm-up, so multi-GPU training with
-            it needs ``strategy: ddp_find_unused_parameters_true``.
-        weight_decay: AdamW weight decay.
-        warmup_fraction: share of the optimisation steps spent in linear warm-up.
-        explain_top_k: predictions kept in each explanation record.
-        explain_relations_per_token: relations each kept token names in an explanation (Action Genome
-            annotates about three per pair: attention, spatial, contacting); see
-            :mod:`lvlm_var.dtformer.explain`.
-        explain_min_run: temporal consistency of explanations: a relation must be named on at least
-            this many consecutive kept tokens of a pair, and shorter gaps inside its run are bridged.
-        explain_naming: ``"nearest"`` (the paper) or ``"contrast"``: a kept token names the relations it is
-            more similar to than its pair's other kept tokens (see :mod:`lvlm_var.dtformer.explain`).
-        explain_in_validation: also explain in validation (slower).
-        explain_classes: class-grounded evidence (``ExplanationRecord.classes``, see
-            :mod:`lvlm_var.dtformer.explain`) for at most this many top classes ...
-        explain_min_probability: ... of at least this probability.
-        explain_min_attribution: a run of kept tokens is cited for a class when removing it drops the
-            class probability by at least this much (0.005; see :mod:`lvlm_var.dtformer.explain` for the
-            measurement behind it).
+        model: the network, its vocabularies and sizes (:class:`LaIARConfig`; the defaults are the
+            Charades preset). ``P^{v2s}`` is built exactly when ``loss.use_xm``.
+        loss: the learning scheme, Eq. 11 (:class:`LaIARLossConfig`).
+        optim: optimiser, schedule and selection warm-up (:class:`OptimConfig`).
+        explain: the explanations of test, predict and optionally validation (:class:`ExplainConfig`).
 
-    Raises:
-        ValueError: an unknown preset (the message lists the valid ones), ``class_names`` of the wrong
-            length, ``warmup_fraction`` outside [0, 1), or an override that fails a config check.
+    Each may also be the dict ``dataclasses.asdict`` makes of it, as checkpoints store them (plain data,
+    so they load with ``torch.load(weights_only=True)``); the annotations name only the dataclasses so
+    that the CLI checks every nested field's type. Invalid values raise ``ValueError`` from the configs'
+    checks.
     """
 
     def __init__(
         self,
-        num_classes: int,
-        object_class_names: list[str],
-        relation_names: list[str],
-        class_names: list[str] | None = None,
-        multi_label: bool = True,
-        preset: str = "charades",
-        feature_dim: int | None = None,
-        embed_dim: int | None = None,
-        part_dim: int | None = None,
-        depth: int | None = None,
-        num_heads: int | None = None,
-        num_frames: int | None = None,
-        max_pairs: int | None = None,
-        box_map: bool = True,
-        global_context: bool = True,
-        share_weights: bool = False,
-        temporal_selection: bool = True,
-        spatial_selection: bool = True,
-        selector_context: Literal["class_token", "mean"] = "class_token",
-        selector_blocks: int = 0,
-        selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy",
-        drop_at_eval: bool = True,
-        eval_keep_threshold: float = 0.5,
-        use_sim: bool = True,
-        use_tss: bool = True,
-        use_xm: bool = True,
-        sim_weight: float = 0.1,
-        tss_weight: float = 1.0,
-        xm_weight: float = 0.1,
-        tss_sparsity_weight: float = 1.0,
-        tss_detach_language: bool = False,
-        keep_ratio: float | None = None,
-        keep_ratio_weight: float = 2.0,
-        selection_supervision: Literal["samples", "probabilities"] = "samples",
-        lr: float = 1e-4,
-        selector_lr_scale: float = 0.1,
-        selection_warmup_epochs: int = 0,
-        weight_decay: float = 0.05,
-        warmup_fraction: float = 0.05,
-        explain_top_k: int = 5,
-        explain_relations_per_token: int = 3,
-        explain_min_run: int = 1,
-        explain_naming: Naming = "nearest",
-        explain_in_validation: bool = False,
-        explain_classes: int = 3,
-        explain_min_probability: float = 0.1,
-        explain_min_attribution: float = 0.005,
+        model: LaIARConfig,
+        loss: LaIARLossConfig = _DEFAULT_LOSS,
+        optim: OptimConfig = _DEFAULT_OPTIM,
+        explain: ExplainConfig = _DEFAULT_EXPLAIN,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
-        if class_names is not None and len(class_names) != num_classes:
-            raise ValueError(f"class_names has {len(class_names)} names, expected num_classes={num_classes}")
-        if explain_classes < 1 or not 0.0 <= explain_min_probability <= 1.0 or explain_min_attribution < 0:
-            raise ValueError(
-                "explain_classes must be >= 1, explain_min_probability in [0, 1] and explain_min_attribution "
-                f">= 0; got {explain_classes}, {explain_min_probability}, {explain_min_attribution}"
-            )
-        if explain_min_run < 1:
-            raise ValueError(f"explain_min_run must be >= 1, got {explain_min_run}")
-        if explain_naming not in ("nearest", "contrast"):
-            raise ValueError(f"explain_naming must be 'nearest' or 'contrast', got {explain_naming!r}")
-        if explain_relations_per_token < 1:
-            raise ValueError(f"explain_relations_per_token must be >= 1, got {explain_relations_per_token}")
-        if selection_warmup_epochs < 0:
-            raise ValueError(f"selection_warmup_epochs must be >= 0, got {selection_warmup_epochs}")
-        if selection_supervision not in ("samples", "probabilities"):
-            raise ValueError(
-                f"selection_supervision must be 'samples' or 'probabilities', got {selection_supervision!r}"
-            )
-        if selector_lr_scale <= 0:
-            raise ValueError(f"selector_lr_scale must be > 0, got {selector_lr_scale}")
-        if not 0.0 <= warmup_fraction < 1.0:
-            raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}")
-        self.class_names = (
-            list(class_names) if class_names is not None else [f"class_{i}" for i in range(num_classes)]
+        self.loss_config = _as_config(LaIARLossConfig, loss)
+        self.optim_config = _as_config(OptimConfig, optim)
+        self.explain_config = _as_config(ExplainConfig, explain)
+        self.config = replace(_as_config(LaIARConfig, model), cross_modal_head=self.loss_config.use_xm)
+        self.save_hyperparameters(ignore=["model", "loss", "optim", "explain"])
+        self.hparams.update(
+            model=asdict(self.config),
+            loss=asdict(self.loss_config),
+            optim=asdict(self.optim_config),
+            explain=asdict(self.explain_config),
         )
-        self.object_class_names = list(object_class_names)
-        self.relation_names = list(relation_names)
-        overrides: dict[str, Any] = {
-            "num_object_classes": len(object_class_names),
-            "num_relations": len(relation_names),
-            "box_map": box_map,
-            "global_context": global_context,
-            "share_weights": share_weights,
-            "cross_modal_head": use_xm,
-            "temporal_selection": temporal_selection,
-            "spatial_selection": spatial_selection,
-            "selector_context": selector_context,
-            "selector_blocks": selector_blocks,
-            "selection_gradient": selection_gradient,
-            "drop_at_eval": drop_at_eval,
-            "eval_keep_threshold": eval_keep_threshold,
-        }
-        optional = {
-            "feature_dim": feature_dim,
-            "embed_dim": embed_dim,
-            "part_dim": part_dim,
-            "depth": depth,
-            "num_heads": num_heads,
-            "num_frames": num_frames,
-            "max_pairs": max_pairs,
-        }
-        overrides.update({k: v for k, v in optional.items() if v is not None})
-        self.model = LaIAR(LaIARConfig.preset(preset, num_classes, **overrides))
-        self.criterion = LaIARLoss(
-            LaIARLossConfig(
-                multi_label=multi_label,
-                sim_weight=sim_weight,
-                tss_weight=tss_weight,
-                xm_weight=xm_weight,
-                sparsity_weight=tss_sparsity_weight,
-                tss_detach_language=tss_detach_language,
-                keep_ratio=keep_ratio,
-                keep_ratio_weight=keep_ratio_weight,
-                use_sim=use_sim,
-                use_tss=use_tss,
-                use_xm=use_xm,
-            )
-        )
+        self.model = LaIAR(self.config)
+        self.criterion = LaIARLoss(self.loss_config)
         self.val_metrics = self._metrics("val/")
         self.test_metrics = self._metrics("test/")
         self._vocabulary: TripletVocabulary | None = None
         # which relations each object class shows in the training annotations: explanations name a
         # token's relation among those (all of them for a class never seen, e.g. an old checkpoint)
-        seen = torch.zeros(len(object_class_names), len(relation_names), dtype=torch.bool)
+        vocabulary = (len(self.config.object_class_names), len(self.config.relation_names))
+        seen = torch.zeros(vocabulary, dtype=torch.bool)
         self.register_buffer("relation_seen", seen)
 
     def _metrics(self, prefix: str) -> MetricCollection:
-        num_classes = self.hparams.num_classes
-        if self.hparams.multi_label:
+        num_classes = self.config.num_classes
+        if self.loss_config.multi_label:
             metrics = {"mAP": MultilabelAveragePrecision(num_labels=num_classes, average="macro")}
         else:
             metrics = {
@@ -277,7 +115,7 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         return self.model(batch)
 
     def training_step(self, batch: SceneGraphBatch, batch_idx: int) -> dict[str, Tensor]:
-        select = self.current_epoch >= self.hparams.selection_warmup_epochs
+        select = self.current_epoch >= self.optim_config.selection_warmup_epochs
         video = self.model.forward_features(batch, "video", select=select)
         language = self.model.forward_features(batch, "language", select=select)
         video_to_language = (
@@ -329,12 +167,12 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
 
     def _supervised_selection(self, features: BranchFeatures) -> Tensor:
         selection = features.former.selection
-        if self.hparams.selection_supervision == "probabilities":
+        if self.loss_config.selection_supervision == "probabilities":
             return selection.probability
         return selection.keep
 
     def validation_step(self, batch: SceneGraphBatch, batch_idx: int) -> dict[str, Any]:
-        return self._evaluate(batch, "val", explain=self.hparams.explain_in_validation)
+        return self._evaluate(batch, "val", explain=self.explain_config.in_validation)
 
     def test_step(self, batch: SceneGraphBatch, batch_idx: int) -> dict[str, Any]:
         return self._evaluate(batch, "test", explain=True)
@@ -355,7 +193,7 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         features = self.model.forward_features(batch, "video")
         logits = self.model.forward_head(features, "video")
         labels = batch["labels"]
-        multi_label = self.hparams.multi_label
+        multi_label = self.loss_config.multi_label
         outputs: dict[str, Any] = self._retention(features.former, batch["mask"])
         if stage != "predict":
             batch_size = logits.shape[0]
@@ -384,7 +222,7 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         (``(B, T, K)`` bool; the others are dropped, the selector is not run): the
         :class:`~lvlm_var.explanation.EvidenceScorer` interface."""
         logits = self.model.forward_head(self.model.forward_features(batch, "video", keep=keep_mask), "video")
-        return torch.sigmoid(logits) if self.hparams.multi_label else torch.softmax(logits, dim=-1)
+        return torch.sigmoid(logits) if self.loss_config.multi_label else torch.softmax(logits, dim=-1)
 
     @staticmethod
     def _retention(former: DTFormerOutput, mask: Tensor) -> dict[str, Tensor]:
@@ -405,8 +243,8 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
             self._vocabulary = TripletVocabulary.build(
                 self.model.semantic_encoder,
                 self.model.semantic_joint,
-                self.object_class_names,
-                self.relation_names,
+                self.config.object_class_names,
+                self.config.relation_names,
             )
         records, cited = [], []
         for b, video_id in enumerate(batch["video_id"]):
@@ -423,12 +261,12 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
                     object_class=batch["object_class"][b],
                     frame_index=batch["frame_index"][b],
                     probabilities=probabilities[b].detach().float(),
-                    class_names=self.class_names,
+                    class_names=self.config.class_names,
                     ground_truth=self._ground_truth(batch["labels"][b]),
-                    top_k=self.hparams.explain_top_k,
-                    relations_per_token=self.hparams.explain_relations_per_token,
-                    min_run=self.hparams.explain_min_run,
-                    naming=self.hparams.explain_naming,
+                    top_k=self.explain_config.top_k,
+                    relations_per_token=self.explain_config.relations_per_token,
+                    min_run=self.explain_config.min_run,
+                    naming=self.explain_config.naming,
                     classes=classes,
                 )
             )
@@ -438,8 +276,8 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         self, batch: SceneGraphBatch, row: int, joint: Tensor, keep: Tensor, probabilities: Tensor
     ) -> tuple[list[ClassExplanation], list[CitedEvidence]]:
         """Class-grounded evidence of one video (see :mod:`lvlm_var.dtformer.explain`)."""
-        top = probabilities.topk(min(self.hparams.explain_classes, probabilities.shape[0]))
-        least = self.hparams.explain_min_probability
+        top = probabilities.topk(min(self.explain_config.classes, probabilities.shape[0]))
+        least = self.explain_config.min_probability
         chosen = [int(c) for p, c in zip(top.values, top.indices, strict=True) if p >= least]
         if not chosen:
             return [], []
@@ -448,7 +286,7 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         def score(masks: Tensor) -> Tensor:
             return self.score_with_evidence(select_rows(video, [0] * len(masks)), masks)
 
-        gradients = class_gradients(self.model, video, keep, chosen, self.hparams.multi_label)
+        gradients = class_gradients(self.model, video, keep, chosen, self.loss_config.multi_label)
         kept = keep > 0.5
         classes, cited = [], []
         for c, gradient in zip(chosen, gradients, strict=True):
@@ -458,20 +296,20 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
             )
             full, attribution = attribute_units(score, keep, units)
             classes += explain_classes(
-                units, attribution, full, [c], self.class_names, self.object_class_names,
-                self.hparams.explain_min_attribution,
+                units, attribution, full, [c], self.config.class_names, self.config.object_class_names,
+                self.explain_config.min_attribution,
             )
             mask = torch.zeros_like(kept)
             for unit, value in zip(units, attribution[:, c].tolist(), strict=True):
-                if value >= self.hparams.explain_min_attribution:
+                if value >= self.explain_config.min_attribution:
                     mask |= unit.mask(tuple(kept.shape), kept.device)
             cited.append(CitedEvidence(row, c, mask, kept))
         return classes, cited
 
     def _ground_truth(self, label: Tensor) -> list[str]:
-        if self.hparams.multi_label:
-            return [self.class_names[i] for i in (label > 0.5).nonzero().flatten().tolist()]
-        return [self.class_names[int(label)]]
+        if self.loss_config.multi_label:
+            return [self.config.class_names[i] for i in (label > 0.5).nonzero().flatten().tolist()]
+        return [self.config.class_names[int(label)]]
 
     def configure_optimizers(self) -> dict[str, Any]:
         groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
@@ -480,18 +318,19 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
                 embedding = name.endswith("_embed") or "semantic_encoder" in name
                 key = (".selector." in name, parameter.ndim >= 2 and not embedding)
                 groups.setdefault(key, []).append(parameter)
-        lr = self.hparams.lr
+        optim = self.optim_config
+        lr = optim.lr
         optimizer = torch.optim.AdamW(
             [
                 {
                     "params": params,
-                    "lr": lr * self.hparams.selector_lr_scale if selector else lr,
-                    "weight_decay": self.hparams.weight_decay if decay else 0.0,
+                    "lr": lr * optim.selector_lr_scale if selector else lr,
+                    "weight_decay": optim.weight_decay if decay else 0.0,
                 }
                 for (selector, decay), params in groups.items()
             ],
             lr=lr,
         )
         total = max(1, int(self.trainer.estimated_stepping_batches))
-        scheduler = WarmupCosine(optimizer, total, int(total * self.hparams.warmup_fraction))
+        scheduler = WarmupCosine(optimizer, total, int(total * optim.warmup_fraction))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -170,9 +170,10 @@ class NTUSkeletonDataModule(StoreDataModule):
         build_workers: int | None = None,
         litdata: LitdataSettings | None = None,
     ) -> None:
-        data_dir = Path(data_dir)
-        if cache_dir is None and data_dir.suffix == ".pkl":
-            cache_dir = data_dir.parent / ".cache"
+        # the arguments stay as given (strings from a YAML): save_hyperparameters records them, and a
+        # checkpoint holding a Path does not load under torch.load(weights_only=True), Lightning's default
+        if cache_dir is None and Path(data_dir).suffix == ".pkl":
+            cache_dir = str(Path(data_dir).parent / ".cache")
         super().__init__(
             data_dir, batch_size, num_workers, pin_memory, on_bad_sample, cache_dir, val_fraction,
             store=store, store_uri=store_uri, build_workers=build_workers, litdata=litdata
@@ -181,7 +182,7 @@ class NTUSkeletonDataModule(StoreDataModule):
         self.benchmark = get_skeleton_benchmark(benchmark)
         if clip_length < 1:
             raise ValueError(f"clip_length must be >= 1, got {clip_length}")
-        self.source = _resolve_source(source, self.benchmark.dataset, data_dir)
+        self.source = _resolve_source(source, self.benchmark.dataset, self.data_dir)
         if missing_skeletons_file is not None and self.source == "nwucla":
             raise ValueError("missing_skeletons_file applies to NTU RGB+D only; NW-UCLA has no such list")
         self.missing_skeletons_file = (

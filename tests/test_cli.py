@@ -14,7 +14,7 @@ from lvlm_var.cli import main
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
-    for command in ("fit", "validate", "test", "predict", "generate-synthetic", "inspect"):
+    for command in ("fit", "validate", "test", "predict", "generate-synthetic", "inspect", "prepare-data"):
         assert f"  {command}" in text
 
 
@@ -95,6 +95,19 @@ def test_unknown_config_key_is_an_error_naming_the_key(
         )
     error = capsys.readouterr().err
     assert "no_such_option" in error and "unrecognized arguments: fit" not in error
+
+
+def test_prepare_data_builds_an_experiments_store_once(
+    synthetic_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_laiar.yaml"
+    store = tmp_path / "shared" / "action-genome"
+    argv = ["prepare-data", "--config", str(config), "--data.init_args.data_dir", str(synthetic_root),
+            "--data.init_args.cache_dir", str(tmp_path / "cache"), "--data.init_args.store", "litdata",
+            "--data.init_args.store_uri", str(store), "--data.init_args.litdata.chunk_bytes", "1MB"]
+    assert main(argv) == 0
+    assert f"data store ready: {store}" in capsys.readouterr().out
+    assert (store / "index.json").is_file() and (store / "manifest.json").is_file()
 
 
 def test_experiment_yaml_wires_data_into_the_model(synthetic_root: Path) -> None:

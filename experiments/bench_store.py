@@ -76,8 +76,19 @@ def _time_epoch(data: Path, cache: Path, store: str, num_workers: int) -> tuple[
     return batches - 1, clips, time.perf_counter() - started
 
 
-def run(num_files: int = 2000, workers: tuple[int, ...] = (1, 2), loader_workers: tuple[int, ...] = (0, 2)):
+def run(
+    num_files: int = 2000,
+    workers: tuple[int, ...] = (1, 2),
+    loader_workers: tuple[int, ...] = (0, 2),
+    data: Path | None = None,
+):
     """Build and read the stores; see the module docstring.
+
+    Args:
+        num_files: at least this many synthetic files are generated (unless ``data`` is given).
+        workers: parse worker counts of the store builds; the first is the speed-up's reference.
+        loader_workers: DataLoader ``num_workers`` of the epoch runs.
+        data: an existing folder of ``.skeleton`` files to use instead of a generated set.
 
     Returns:
         Rows ``{"kind": "build", "store", "workers", "files", "seconds", "cpu_seconds", "files_per_s",
@@ -88,10 +99,10 @@ def run(num_files: int = 2000, workers: tuple[int, ...] = (1, 2), loader_workers
     """
     rows: list[dict] = [{"kind": "machine", "cpus": os.cpu_count(), "load_average": list(os.getloadavg())}]
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "ntu"
-        files = write_synthetic_ntu(
-            data, seed=0, config=_synthetic_config(num_files), write_missing_list=False
-        )
+        if data is None:
+            data = Path(tmp) / "ntu"
+            write_synthetic_ntu(data, seed=0, config=_synthetic_config(num_files), write_missing_list=False)
+        files = sorted(data.rglob("*.skeleton"))
         for path in files:  # warm-up: every file in the page cache
             path.read_bytes()
         for store in STORE_BACKENDS:
@@ -138,7 +149,8 @@ def print_table(rows: list[dict]) -> None:
     machine = rows[0]
     print(f"machine: {machine['cpus']} CPUs, load average {machine['load_average'][0]:.1f} at the start")
     print(
-        f"{'store build':<14}{'workers':>8}{'files':>7}{'seconds':>9}{'CPU s':>8}{'files/s':>9}{'speed-up':>10}"
+        f"{'store build':<14}{'workers':>8}{'files':>7}{'seconds':>9}{'CPU s':>8}{'files/s':>9}"
+        f"{'speed-up':>10}"
     )
     for r in (r for r in rows if r["kind"] == "build"):
         print(
@@ -162,8 +174,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000, help="at least this many synthetic files")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="parse worker counts")
+    parser.add_argument("--data", type=Path, default=None, help="existing .skeleton folder to use instead")
     options = parser.parse_args(argv)
-    rows = run(options.files, tuple(options.workers))
+    rows = run(options.files, tuple(options.workers), data=options.data)
     print_table(rows)
     return rows
 

@@ -17,6 +17,7 @@ checkpoint (its fit loop stores every stateful train loader), so a resumed run c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -43,9 +44,10 @@ from .store_split import StoreSplitDataset
 # litdata asks PyPI for a newer release whenever a dataset is made (a 30 s timeout on an offline node)
 os.environ.setdefault("LITDATA_DISABLE_VERSION_CHECK", "1")
 
-__all__ = ["LitdataSettings", "LitdataStore", "is_remote", "litdata_store_is_current", "write_litdata_store"]
+__all__ = ["LitdataSettings", "LitdataStore", "is_remote", "litdata_build_config", "write_litdata_store"]
 
 _INDEX_KEY = "index"
+ORDER_FILE = "order.npy"
 
 
 @dataclass(frozen=True)
@@ -110,13 +112,6 @@ def _manifest_at(location: str | Path) -> dict[str, Any] | None:
     return _remote_manifest(str(location)) if is_remote(location) else read_manifest(Path(location))
 
 
-def litdata_store_is_current(
-    location: str | Path, sources: Mapping[str, list[int]], config: Mapping[str, Any]
-) -> bool:
-    """Whether a committed litdata store at ``location`` was built from these sources and config."""
-    return manifest_is_current(_manifest_at(location), sources, config)
-
-
 class _StoredItem:
     """``optimize``'s function: stored sample ``index`` of a memory-mapped store as one litdata item."""
 
@@ -134,50 +129,62 @@ class _StoredItem:
         return item
 
 
+def litdata_build_config(settings: LitdataSettings, order: np.ndarray) -> dict[str, Any]:
+    """What a litdata store adds to its source store's build config: the chunking and the sample order."""
+    digest = hashlib.sha1(np.ascontiguousarray(order, dtype=np.int64).tobytes()).hexdigest()[:16]
+    return {"litdata": settings.as_config(), "order": digest}
+
+
 def write_litdata_store(
-    source: ClipStore, location: str | Path, settings: LitdataSettings, num_workers: int
+    source: ClipStore, location: str | Path, settings: LitdataSettings, num_workers: int, order: np.ndarray
 ) -> None:
-    """Chunk every sample of ``source`` into a litdata store at ``location`` (manifest written last).
+    """Chunk the samples of ``source`` in ``order`` into a litdata store at ``location`` (manifest last).
 
     Args:
         source: the committed memory-mapped store.
         location: a local folder or an object-storage URI.
         settings: chunk size and compression.
         num_workers: ``optimize`` worker processes.
+        order: ``(N,)`` a permutation of the source's indices: item ``p`` of the litdata store is sample
+            ``order[p]``. Keeping each split contiguous matters: litdata streams a contiguous region of
+            a chunk at memory speed, but pays a chunk read-ahead for every isolated item.
     """
     litdata = _litdata()
     remote = is_remote(location)
-    target = str(location).rstrip("/") if remote else temporary_sibling(Path(location))
+    target = str(location).rstrip("/") if remote else str(temporary_sibling(Path(location)))
     if not remote:
         Path(location).parent.mkdir(parents=True, exist_ok=True)
     manifest = {
         **source.manifest,
-        "config": {**source.manifest["config"], "litdata": settings.as_config()},
+        "config": {**source.manifest["config"], **litdata_build_config(settings, order)},
     }
     try:
         litdata.optimize(
             fn=_StoredItem(source.directory),
-            inputs=list(range(len(source))),
-            output_dir=str(target),
+            inputs=[int(index) for index in order],
+            output_dir=target,
             num_workers=max(1, min(num_workers, len(source))),
             chunk_bytes=settings.chunk_bytes,
             compression=settings.compression,
-            keep_data_ordered=True,  # item i of the litdata store is sample i of the source store
+            keep_data_ordered=True,  # item p of the litdata store is sample order[p]
             reorder_files=False,
             mode="overwrite" if remote else None,
             start_method="fork" if sys.platform.startswith("linux") else None,
             verbose=sys.stderr.isatty(),
         )
+        with tempfile.TemporaryDirectory() as scratch:
+            side = Path(scratch)
+            shutil.copyfile(source.directory / METADATA_FILE, side / METADATA_FILE)
+            np.save(side / ORDER_FILE, np.asarray(order, dtype=np.int64))
+            (side / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1))
+            for name in (METADATA_FILE, ORDER_FILE, MANIFEST_FILE):  # the manifest last: it commits
+                if remote:
+                    _fs(target).upload_file(str(side / name), f"{target}/{name}")
+                else:
+                    shutil.copyfile(side / name, Path(target) / name)
         if remote:
-            fs = _fs(target)
-            fs.upload_file(str(source.directory / METADATA_FILE), f"{target}/{METADATA_FILE}")
-            with tempfile.TemporaryDirectory() as scratch:
-                (Path(scratch) / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1))
-                fs.upload_file(str(Path(scratch) / MANIFEST_FILE), f"{target}/{MANIFEST_FILE}")
             return
-        shutil.copyfile(source.directory / METADATA_FILE, Path(target) / METADATA_FILE)
-        (Path(target) / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1))
-        if litdata_store_is_current(location, manifest["sources"], manifest["config"]):
+        if manifest_is_current(_manifest_at(location), manifest["sources"], manifest["config"]):
             shutil.rmtree(target, ignore_errors=True)  # another node finished the same store first
         else:
             move_into_place(Path(target), Path(location))
@@ -213,6 +220,9 @@ class _SplitItem:
 class LitdataStore:
     """Read side of a litdata store: the manifest and metadata at once, the rows streamed from the chunks.
 
+    Samples are addressed by their index in the source store (``metadata`` rows, ``tables(index)``,
+    split indices), whatever their position in the chunks (``order``).
+
     It offers what the split datasets read from a :class:`~datamodules.clip_store.ClipStore`
     (``manifest``, ``metadata``, ``skipped``, ``len``, :meth:`tables` by random access), plus
     :meth:`split`, the streaming view training uses.
@@ -232,17 +242,24 @@ class LitdataStore:
         if manifest is None:
             raise FileNotFoundError(f"no committed litdata store at {self.location} (no {MANIFEST_FILE})")
         self.manifest: dict[str, Any] = manifest
-        self.metadata = self._read_metadata()
+        with tempfile.TemporaryDirectory() as scratch:
+            with np.load(self._local_copy(METADATA_FILE, Path(scratch)), allow_pickle=False) as archive:
+                self.metadata: dict[str, np.ndarray] = {key: archive[key] for key in archive.files}
+            self.order = np.load(self._local_copy(ORDER_FILE, Path(scratch)), allow_pickle=False)
+        self._position = np.empty_like(self.order)
+        self._position[self.order] = np.arange(len(self.order))
         self._random_access = None
 
-    def _read_metadata(self) -> dict[str, np.ndarray]:
-        with tempfile.TemporaryDirectory() as scratch:
-            path = Path(self.location) / METADATA_FILE
-            if is_remote(self.location):
-                path = Path(scratch) / METADATA_FILE
-                _fs(self.location).download_file(f"{self.location.rstrip('/')}/{METADATA_FILE}", str(path))
-            with np.load(path, allow_pickle=False) as archive:
-                return {key: archive[key] for key in archive.files}
+    def _local_copy(self, name: str, scratch: Path) -> Path:
+        if not is_remote(self.location):
+            return Path(self.location) / name
+        _fs(self.location).download_file(f"{self.location.rstrip('/')}/{name}", str(scratch / name))
+        return scratch / name
+
+    @staticmethod
+    def exists(location: str | Path) -> bool:
+        """Whether a committed litdata store is at ``location``."""
+        return _manifest_at(location) is not None
 
     def __len__(self) -> int:
         return int(self.manifest["num_samples"])
@@ -262,7 +279,7 @@ class LitdataStore:
         """The rows of sample ``index`` in every table (random access, one chunk read)."""
         if self._random_access is None:
             self._random_access = self._dataset()
-        item = self._random_access[index]
+        item = self._random_access[int(self._position[index])]
         if int(item[_INDEX_KEY]) != index:
             raise RuntimeError(f"{self.location}: item {index} holds sample {int(item[_INDEX_KEY])}")
         return _tables_of(item)
@@ -279,4 +296,4 @@ class LitdataStore:
         from litdata.utilities.train_test_split import subset_dataset
 
         dataset = self._dataset(shuffle=shuffle, drop_last=drop_last, seed=seed, transform=_SplitItem(split))
-        return subset_dataset(dataset, split.indices.tolist())
+        return subset_dataset(dataset, np.sort(self._position[split.indices]).tolist())

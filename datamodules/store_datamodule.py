@@ -32,11 +32,12 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 from lightning.pytorch import LightningDataModule
+from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, Dataset
 
 from .bad_samples import BadSamplePolicy, check_on_bad_sample, warn_skipped
-from .clip_store import ClipStore, ClipStoreWriter, fingerprint_sources, store_is_current
-from .litdata_store import LitdataSettings, LitdataStore, litdata_store_is_current, write_litdata_store
+from .clip_store import ClipStore, ClipStoreWriter, fingerprint_sources, manifest_is_current, store_is_current
+from .litdata_store import LitdataSettings, LitdataStore, litdata_build_config, write_litdata_store
 from .parallel_parse import ParseJob, default_build_workers, parse_jobs
 from .store_split import StoreSplitDataset
 
@@ -228,23 +229,44 @@ class StoreDataModule(LightningDataModule, ABC):
         return self.store_uri or str(self.store_dir.with_name(f"{self.store_dir.name}-litdata"))
 
     def prepare_data(self) -> None:
-        """Build the store from the raw files unless an up-to-date one exists (writes to disk only)."""
-        files = self._source_files()
+        """Build the store from the raw files unless an up-to-date one exists (writes to disk only).
+
+        A node that sees a finished litdata store but not the raw files (object storage only) uses the
+        store as it was built.
+        """
+        files = self._source_files() if self.data_dir.exists() else []
         if not files:
+            if self.store_backend == "litdata" and LitdataStore.exists(self.litdata_location):
+                rank_zero_info(f"no raw files under {self.data_dir}: using the store {self.litdata_location}")
+                return
             raise FileNotFoundError(f"no {self.source_description} found under {self.data_dir}")
         root = self.data_dir if self.data_dir.is_dir() else self.data_dir.parent  # a single-file data set
         sources = fingerprint_sources(files, root)
         config = {**self._store_config(), "on_bad_sample": self.on_bad_sample}
-        litdata_config = {**config, "litdata": self.litdata.as_config()}
-        if self.store_backend == "litdata" and litdata_store_is_current(
-            self.litdata_location, sources, litdata_config
-        ):
+        if self.store_backend == "litdata" and self._litdata_is_current(sources, config):
             return
         if not store_is_current(self.store_dir, sources, config):
             self._build_store(files, root, sources, config)
         if self.store_backend == "litdata":
             source = ClipStore(self.store_dir)
-            write_litdata_store(source, self.litdata_location, self.litdata, self.build_workers)
+            order = self._litdata_order(source)
+            write_litdata_store(source, self.litdata_location, self.litdata, self.build_workers, order)
+
+    def _litdata_order(self, store: ClipStore | LitdataStore) -> np.ndarray:
+        """Store indices split by split (train, val, test, then the rest), so each split is contiguous."""
+        placed = np.zeros(len(store), dtype=bool)
+        parts = []
+        for indices in self._split_indices(store).values():
+            parts.append(indices[~placed[indices]])
+            placed[indices] = True
+        return np.concatenate([*parts, np.flatnonzero(~placed)])
+
+    def _litdata_is_current(self, sources: dict[str, list[int]], config: dict[str, Any]) -> bool:
+        if not LitdataStore.exists(self.litdata_location):
+            return False
+        store = LitdataStore(self.litdata_location)
+        wanted = {**config, **litdata_build_config(self.litdata, self._litdata_order(store))}
+        return manifest_is_current(store.manifest, sources, wanted)
 
     def _build_store(
         self, files: list[Path], root: Path, sources: dict[str, list[int]], config: dict[str, Any]

@@ -46,10 +46,10 @@ def _assert_same_item(a: dict, b: dict) -> None:
 def _assert_same_store(mmap: ClipStore, streamed: LitdataStore) -> None:
     assert len(streamed) == len(mmap)
     assert streamed.skipped == mmap.skipped
-    assert streamed.manifest["config"] == {
-        **mmap.manifest["config"],
-        "litdata": LitdataSettings().as_config(),
-    }
+    config = dict(streamed.manifest["config"])
+    assert config.pop("litdata") == LitdataSettings().as_config() and len(config.pop("order")) == 16
+    assert config == mmap.manifest["config"]
+    assert sorted(streamed.order.tolist()) == list(range(len(mmap)))
     assert streamed.metadata.keys() == mmap.metadata.keys()
     for column, values in mmap.metadata.items():
         np.testing.assert_array_equal(streamed.metadata[column], values)
@@ -86,6 +86,11 @@ def test_litdata_store_holds_the_same_skeleton_clips_labels_splits_and_skip_list
     _assert_same_splits(mmap, streamed, "name")
     batch = next(iter(streamed.train_dataloader()))
     assert batch["skeleton"].shape == (4, 3, 8, 25, 2) and batch["label"].dtype == torch.long
+
+    # a node that sees the finished store (object storage) but not the raw files
+    node = NTUSkeletonDataModule(tmp_path / "absent", store="litdata", store_uri=streamed.litdata_location)
+    _ready(node)
+    assert sorted(node.store.metadata["name"]) == sorted(mmap.store.metadata["name"])
 
 
 @pytest.mark.slow

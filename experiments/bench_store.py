@@ -11,7 +11,9 @@ Then:
   augmentation, global batch 64) from each backend's store with DataLoader ``num_workers`` 0 and 2;
   the first batch (worker start-up) is excluded; batches/s and the litdata / mmap ratio.
 
-The numbers depend on the machine's load: the JSON records the load average next to them.
+The numbers depend on the machine's load, so the run also measures how much CPU the machine gives
+``n`` busy processes against one in the same wall time (``cpu_share``: n on an idle n-core machine);
+a build cannot be sped up beyond it. The JSON records the load average too.
 
 Usage::
 
@@ -22,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import shutil
@@ -47,6 +50,24 @@ def _synthetic_config(num_files: int) -> SyntheticNTUConfig:
     return SyntheticNTUConfig(
         actions=tuple(sorted(NTU_SYNTHETIC_ACTIONS)), performers=performers, cameras=_CAMERAS, num_missing=0
     )
+
+
+def _burn(seconds: float) -> float:
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - started < seconds:
+        pass
+    return time.process_time() - cpu
+
+
+def _cpu_share(processes: int, seconds: float = 2.0) -> float:
+    """CPU time ``processes`` busy processes get in ``seconds`` of wall time, over what one process gets."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with context.Pool(processes) as pool:
+        many = sum(pool.map(_burn, [seconds] * processes))
+    with context.Pool(1) as pool:
+        one = pool.map(_burn, [seconds])[0]
+    return many / one
 
 
 def _cpu_seconds() -> float:
@@ -95,9 +116,16 @@ def run(
         "speedup"}`` and ``{"kind": "epoch", "store", "num_workers", "batches", "clips", "seconds",
         "batches_per_s", "clips_per_s", "vs_mmap"}`` (``vs_mmap`` compares clips/s: litdata drops the
         incomplete last batch so that every rank takes the same number of steps), plus one
-        ``{"kind": "machine", "cpus", "load_average", "load_average_after"}``.
+        ``{"kind": "machine", "cpus", "load_average", "load_average_after", "cpu_share"}``.
     """
-    rows: list[dict] = [{"kind": "machine", "cpus": os.cpu_count(), "load_average": list(os.getloadavg())}]
+    rows: list[dict] = [
+        {
+            "kind": "machine",
+            "cpus": os.cpu_count(),
+            "load_average": list(os.getloadavg()),
+            "cpu_share": {count: _cpu_share(count) for count in workers if count > 1},
+        }
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         if data is None:
             data = Path(tmp) / "ntu"
@@ -148,6 +176,10 @@ def run(
 def print_table(rows: list[dict]) -> None:
     machine = rows[0]
     print(f"machine: {machine['cpus']} CPUs, load average {machine['load_average'][0]:.1f} at the start")
+    for count, share in machine["cpu_share"].items():
+        print(
+            f"CPU given to {count} busy processes vs 1 (the most {count} workers can gain): {share:.2f}x"
+        )
     print(
         f"{'store build':<14}{'workers':>8}{'files':>7}{'seconds':>9}{'CPU s':>8}{'files/s':>9}"
         f"{'speed-up':>10}"

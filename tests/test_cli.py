@@ -97,6 +97,7 @@ def test_unknown_config_key_is_an_error_naming_the_key(
     assert "no_such_option" in error and "unrecognized arguments: fit" not in error
 
 
+@pytest.mark.slow  # builds the LaIAR model and a litdata store: ~14 s on 2 shared cores
 def test_prepare_data_builds_an_experiments_store_once(
     synthetic_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

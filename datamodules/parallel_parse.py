@@ -24,7 +24,11 @@ from tqdm import tqdm
 from .bad_samples import BadSamplePolicy
 from .formats.errors import DataFormatError
 
-__all__ = ["ParseJob", "StoredSample", "default_build_workers", "parse_jobs"]
+__all__ = ["ParseJob", "StoredSample", "build_workers_for", "parse_jobs"]
+
+# a worker pool's start-up and teardown (a fork of a process that holds torch) costs more than it saves
+# below a few hundred files (~156 files/s a core), so an unset worker count parses small sets in-process
+_SERIAL_BELOW = 256
 
 StoredSample = tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]
 """``(metadata, {table: {field: rows}})``, what :meth:`ClipStoreWriter.append` takes."""
@@ -44,8 +48,13 @@ class ParseJob:
     parse: Callable[[], list[StoredSample]]
 
 
-def default_build_workers() -> int:
-    """The CPUs this process may run on (the store build's default pool size)."""
+def build_workers_for(num_items: int, requested: int | None) -> int:
+    """The pool size for ``num_items`` of work: ``requested``, or if None every CPU this process may use
+    (1 below a few hundred items)."""
+    if requested is not None:
+        return requested
+    if num_items < _SERIAL_BELOW:
+        return 1
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

@@ -7,8 +7,9 @@ and builds map-style datasets, which Lightning shards with its ``DistributedSamp
 the *global* batch size: each of the ``world_size`` processes loads ``batch_size // world_size`` samples
 a step.
 
-The raw files are parsed by ``build_workers`` processes (default: every CPU), in an order-preserving pool,
-so a parallel build writes the same store as a one-process build (:mod:`datamodules.parallel_parse`).
+The raw files are parsed by ``build_workers`` processes (default: every CPU; one for a few hundred files or
+fewer) in an order-preserving pool, so a parallel build writes the same store as a one-process build
+(:mod:`datamodules.parallel_parse`).
 
 Two store backends (``store``): ``"mmap"`` reads the memory-mapped store directly; ``"litdata"`` chunks
 it once more with ``litdata.optimize`` into ``store_uri`` (a shared folder or ``s3://...``; default
@@ -38,7 +39,7 @@ from torch.utils.data import DataLoader, Dataset
 from .bad_samples import BadSamplePolicy, check_on_bad_sample, warn_skipped
 from .clip_store import ClipStore, ClipStoreWriter, fingerprint_sources, manifest_is_current, store_is_current
 from .litdata_store import LitdataSettings, LitdataStore, litdata_build_config, write_litdata_store
-from .parallel_parse import ParseJob, default_build_workers, parse_jobs
+from .parallel_parse import ParseJob, build_workers_for, parse_jobs
 from .store_split import StoreSplitDataset
 
 __all__ = [
@@ -111,7 +112,8 @@ class StoreDataModule(LightningDataModule, ABC):
         store: ``"mmap"`` (memory-mapped store) or ``"litdata"`` (streaming store, see the module docstring).
         store_uri: where the litdata store lives: a folder or an object-storage URI such as
             ``s3://bucket/ntu120``; default ``<store_dir>-litdata``.
-        build_workers: processes that parse the raw files in ``prepare_data``; default every CPU.
+        build_workers: processes that parse the raw files in ``prepare_data`` (and ``litdata.optimize``
+            workers); default every CPU (one below a few hundred files).
         litdata: chunk size and compression of the litdata store.
 
     Raises:
@@ -157,7 +159,7 @@ class StoreDataModule(LightningDataModule, ABC):
         self.val_fraction = val_fraction
         self.store_backend = store
         self.store_uri = store_uri
-        self.build_workers = build_workers if build_workers is not None else default_build_workers()
+        self.build_workers = build_workers
         self.litdata = litdata if litdata is not None else LitdataSettings()
         self.batch_size_per_device = batch_size
         self.store: ClipStore | LitdataStore | None = None
@@ -250,7 +252,8 @@ class StoreDataModule(LightningDataModule, ABC):
         if self.store_backend == "litdata":
             source = ClipStore(self.store_dir)
             order = self._litdata_order(source)
-            write_litdata_store(source, self.litdata_location, self.litdata, self.build_workers, order)
+            workers = build_workers_for(len(source), self.build_workers)
+            write_litdata_store(source, self.litdata_location, self.litdata, workers, order)
 
     def _litdata_order(self, store: ClipStore | LitdataStore) -> np.ndarray:
         """Store indices split by split (train, val, test, then the rest), so each split is contiguous."""
@@ -273,10 +276,9 @@ class StoreDataModule(LightningDataModule, ABC):
     ) -> None:
         policy = BadSamplePolicy(self.on_bad_sample, root=root)
         jobs, extra = self._parse_jobs(files)
+        workers = build_workers_for(len(jobs), self.build_workers)
         with ClipStoreWriter(self.store_dir, config=config, sources=sources) as writer:
-            for metadata, tables in parse_jobs(
-                jobs, policy, self.build_workers, f"parsing {self.source_description}"
-            ):
+            for metadata, tables in parse_jobs(jobs, policy, workers, f"parsing {self.source_description}"):
                 writer.append(metadata, tables)
             if writer.num_samples == 0:
                 raise ValueError(

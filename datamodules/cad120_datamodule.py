@@ -14,20 +14,22 @@ names; naming a video, frame or object that has no token is an error.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
-from .bad_samples import BadSamplePolicy, OnBadSample
+from .bad_samples import OnBadSample
 from .cad120_tokens import FEATURE_DIM, cad120_tokens
-from .clip_store import ClipStore, ClipStoreWriter
+from .clip_store import ClipStore
 from .formats.cad120 import (
     CAD120_OBJECT_CLASSES,
     CAD120_SUB_ACTIVITIES,
     CAD120_SUBJECTS,
+    CAD120Activity,
+    CAD120Segment,
     find_cad120_activity_dirs,
     read_cad120_labels,
     read_cad120_relations,
@@ -36,12 +38,41 @@ from .formats.cad120 import (
 )
 from .formats.class_names import AG_RELATIONSHIP_CLASSES
 from .formats.errors import CAD120FormatError
+from .litdata_store import LitdataSettings
+from .parallel_parse import ParseJob, StoredSample
 from .scene_graph_datamodule import SceneGraphDataset
-from .store_datamodule import StoreDataModule
+from .store_datamodule import StoreBackend, StoreDataModule
+from .store_split import StoreSplitDataset, StoreTables
 
 __all__ = ["CAD120SegmentDataset", "CAD120DataModule"]
 
 _STORE_LAYOUT_VERSION = 1
+
+
+def _video_segments(
+    folder: Path,
+    info: CAD120Activity,
+    segments: list[CAD120Segment],
+    touch_margin: float,
+    overrides: dict[tuple[int, int], tuple[int, ...]] | None,
+    relation_file: Path | None,
+) -> list[StoredSample]:
+    """The stored samples (one a sub-activity segment) of one CAD-120 video."""
+    video = read_cad120_video(folder, info, segments)
+    tokens = cad120_tokens(video, touch_margin, overrides, relation_file)
+    return [
+        (
+            {
+                "name": f"{info.video_id}_{number:02d}",
+                "video_id": info.video_id,
+                "subject": info.subject,
+                "activity": info.activity,
+                "labels": np.array([segment.label], np.int64),
+            },
+            tokens.segment_tables(segment.start_frame, segment.end_frame),
+        )
+        for number, segment in enumerate(video.segments)
+    ]
 
 
 class CAD120SegmentDataset(SceneGraphDataset):
@@ -50,8 +81,8 @@ class CAD120SegmentDataset(SceneGraphDataset):
     The store keeps each label as a length-1 row (the parent reads ``labels`` as an array a sample).
     """
 
-    def __getitem__(self, item: int) -> dict[str, Any]:
-        sample = super().__getitem__(item)
+    def sample(self, index: int, tables: StoreTables) -> dict[str, Any]:
+        sample = super().sample(index, tables)
         sample["labels"] = sample["labels"].reshape(()).to(torch.long)
         return sample
 
@@ -82,6 +113,8 @@ class CAD120DataModule(StoreDataModule):
         cache_dir: where the store lives; default ``<data_dir>/.cache``.
         val_fraction: 0 validates on the held-out subject (the usual CAD-120 protocol); in ``(0, 1)`` holds
             out that fraction of the training segments instead.
+        store, store_uri, build_workers, litdata: the store backend and its build
+            (:class:`~datamodules.store_datamodule.StoreDataModule`).
 
     Raises:
         ValueError: ``fold`` outside 0-3, ``frames_per_clip`` or ``max_pairs`` below 1, a negative
@@ -102,9 +135,14 @@ class CAD120DataModule(StoreDataModule):
         touch_margin: float = 20.0,
         cache_dir: str | Path | None = None,
         val_fraction: float = 0.0,
+        store: StoreBackend = "mmap",
+        store_uri: str | None = None,
+        build_workers: int | None = None,
+        litdata: LitdataSettings | None = None,
     ) -> None:
         super().__init__(
-            data_dir, batch_size, num_workers, pin_memory, on_bad_sample, cache_dir, val_fraction
+            data_dir, batch_size, num_workers, pin_memory, on_bad_sample, cache_dir, val_fraction,
+            store=store, store_uri=store_uri, build_workers=build_workers, litdata=litdata
         )
         if fold not in range(len(CAD120_SUBJECTS)):
             raise ValueError(
@@ -182,9 +220,7 @@ class CAD120DataModule(StoreDataModule):
             "relation_file": str(self.relation_file) if self.relation_file is not None else None,
         }
 
-    def _write_store(
-        self, writer: ClipStoreWriter, policy: BadSamplePolicy, files: list[Path]
-    ) -> dict[str, Any]:
+    def _parse_jobs(self, files: list[Path]) -> tuple[list[ParseJob], dict[str, Any]]:
         overrides: dict[str, dict[tuple[int, int], tuple[int, ...]]] = {}
         if self.relation_file is not None:
             for (video_id, frame, k), indices in read_cad120_relations(
@@ -192,48 +228,42 @@ class CAD120DataModule(StoreDataModule):
             ).items():
                 overrides.setdefault(video_id, {})[frame, k] = indices
         known_videos: set[str] = set()
-        segments_per_class = np.zeros(self.num_classes, np.int64)
+        jobs = []
         for folder in find_cad120_activity_dirs(self.data_dir):
             infos, segments = read_cad120_labels(folder)
             for info in infos:
                 known_videos.add(info.video_id)
-                video = policy.run(
-                    skeleton_file(folder, info.video_id),
-                    lambda f=folder, i=info, s=segments[info.video_id]: read_cad120_video(f, i, s),
+                video_segments = partial(
+                    _video_segments,
+                    folder,
+                    info,
+                    segments[info.video_id],
+                    self.touch_margin,
+                    overrides.get(info.video_id),
+                    self.relation_file,
                 )
-                if video is None:
-                    continue
-                tokens = cad120_tokens(
-                    video, self.touch_margin, overrides.get(info.video_id), self.relation_file
-                )
-                for number, segment in enumerate(video.segments):
-                    writer.append(
-                        {
-                            "name": f"{info.video_id}_{number:02d}",
-                            "video_id": info.video_id,
-                            "subject": info.subject,
-                            "activity": info.activity,
-                            "labels": np.array([segment.label], np.int64),
-                        },
-                        tokens.segment_tables(segment.start_frame, segment.end_frame),
-                    )
-                    segments_per_class[segment.label] += 1
+                jobs.append(ParseJob(skeleton_file(folder, info.video_id), video_segments))
         unknown = sorted(set(overrides) - known_videos)
         if unknown:
             raise CAD120FormatError(
                 self.relation_file, "", f"video {unknown[0]!r} is not listed in any activityLabel.txt"
             )
-        return {
+        return jobs, {
             "class_names": self.class_names,
             "object_classes": self.object_classes,
             "relationship_classes": self.relationship_classes,
-            "segments_per_class": segments_per_class.tolist(),
         }
+
+    def _summarize_store(self, metadata: dict[str, np.ndarray]) -> dict[str, Any]:
+        counts = np.bincount(metadata["labels"][:, 0], minlength=self.num_classes)
+        return {"segments_per_class": counts.tolist()}
 
     def _split_of_samples(self, store: ClipStore) -> np.ndarray:
         return np.where(store.metadata["subject"] == self.test_subject, "test", "train")
 
-    def _build_datasets(self, store: ClipStore, split_indices: dict[str, np.ndarray]) -> dict[str, Dataset]:
+    def _build_datasets(
+        self, store: ClipStore, split_indices: dict[str, np.ndarray]
+    ) -> dict[str, StoreSplitDataset]:
         return {
             split: CAD120SegmentDataset(
                 store, indices, self.frames_per_clip, self.max_pairs, train=split == "train"

@@ -30,16 +30,22 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "MANIFEST_FILE",
+    "METADATA_FILE",
     "STORE_FORMAT_VERSION",
     "ClipStore",
     "ClipStoreWriter",
     "fingerprint_sources",
+    "manifest_is_current",
+    "move_into_place",
+    "read_manifest",
     "store_is_current",
+    "temporary_sibling",
 ]
 
 STORE_FORMAT_VERSION = 1
-_MANIFEST = "manifest.json"
-_METADATA = "metadata.npz"
+MANIFEST_FILE = "manifest.json"
+METADATA_FILE = "metadata.npz"
 # A fixed-size .npy header (a multiple of numpy's 64-byte alignment) lets the writer stream rows first and
 # write the final shape into the header at the end, without a second copy of the data.
 _NPY_HEADER_BYTES = 256
@@ -67,9 +73,10 @@ def fingerprint_sources(paths: Iterable[Path], root: Path) -> dict[str, list[int
     return dict(sorted(fingerprints.items()))
 
 
-def _read_manifest(directory: Path) -> dict[str, Any] | None:
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    """The parsed ``manifest.json`` of a committed store, or None when there is none."""
     try:
-        return json.loads((directory / _MANIFEST).read_text())
+        return json.loads((directory / MANIFEST_FILE).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
@@ -87,7 +94,13 @@ def store_is_current(
     Returns:
         True when the store can be reused as is.
     """
-    manifest = _read_manifest(Path(directory))
+    return manifest_is_current(read_manifest(Path(directory)), sources, config)
+
+
+def manifest_is_current(
+    manifest: Mapping[str, Any] | None, sources: Mapping[str, list[int]], config: Mapping[str, Any]
+) -> bool:
+    """Whether ``manifest`` records exactly these sources and build config (:func:`store_is_current`)."""
     return (
         manifest is not None
         and manifest.get("format_version") == STORE_FORMAT_VERSION
@@ -156,9 +169,7 @@ class ClipStoreWriter:
         self._sources = {key: list(value) for key, value in sources.items()}
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         self._remove_abandoned_builds()
-        self._tmp = self.directory.parent / (
-            f".{self.directory.name}.tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        )
+        self._tmp = temporary_sibling(self.directory)
         self._tmp.mkdir()
         self._files: dict[str, dict[str, _GrowingNpyFile]] = {}
         self._offsets: dict[str, list[int]] = {}
@@ -187,6 +198,11 @@ class ClipStoreWriter:
     @property
     def num_samples(self) -> int:
         return self._num_samples
+
+    @property
+    def metadata(self) -> dict[str, np.ndarray]:
+        """The metadata columns appended so far, ``{column: (N, ...) array}``."""
+        return {key: np.asarray(values) for key, values in self._metadata.items()}
 
     def append(self, metadata: Mapping[str, Any], tables: Mapping[str, Mapping[str, np.ndarray]]) -> None:
         """Add one sample.
@@ -262,7 +278,7 @@ class ClipStoreWriter:
                 name: {"dtype": file.dtype.str, "row_shape": list(file.row_shape), "rows": file.num_rows}
                 for name, file in files.items()
             }
-        np.savez(self._tmp / _METADATA, **{key: np.asarray(values) for key, values in self._metadata.items()})
+        np.savez(self._tmp / METADATA_FILE, **self.metadata)
         manifest = {
             "format_version": STORE_FORMAT_VERSION,
             "num_samples": self._num_samples,
@@ -272,24 +288,32 @@ class ClipStoreWriter:
             "extra": json.loads(json.dumps(dict(extra or {}))),
             "sources": self._sources,
         }
-        (self._tmp / _MANIFEST).write_text(json.dumps(manifest, indent=1))
+        (self._tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1))
         if store_is_current(self.directory, self._sources, self._config):
             # another node's builder finished the same store first (shared file system): keep theirs
             shutil.rmtree(self._tmp, ignore_errors=True)
         else:
-            self._move_into_place()
+            move_into_place(self._tmp, self.directory)
         self._committed = True
         return self.directory
 
-    def _move_into_place(self) -> None:
-        # os.replace cannot replace a non-empty directory: move the old store aside first, then swap.
-        retired = None
-        if self.directory.exists():
-            retired = self.directory.parent / f".{self.directory.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(self.directory, retired)
-        os.replace(self._tmp, self.directory)
-        if retired is not None:
-            shutil.rmtree(retired, ignore_errors=True)
+
+def temporary_sibling(directory: Path) -> Path:
+    """A fresh hidden directory name next to ``directory``, unique to this host and process."""
+    unique = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return directory.parent / f".{directory.name}.tmp-{unique}"
+
+
+def move_into_place(finished: Path, directory: Path) -> None:
+    """Rename the finished directory to ``directory``, replacing (then deleting) any old one."""
+    # os.replace cannot replace a non-empty directory: move the old store aside first, then swap.
+    retired = None
+    if directory.exists():
+        retired = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(directory, retired)
+    os.replace(finished, directory)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _process_alive(pid: int) -> bool:
@@ -321,13 +345,13 @@ class ClipStore:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
-        manifest = _read_manifest(self.directory)
+        manifest = read_manifest(self.directory)
         if manifest is None:
             raise FileNotFoundError(
-                f"no committed clip store at {self.directory} (missing or unreadable {_MANIFEST})"
+                f"no committed clip store at {self.directory} (missing or unreadable {MANIFEST_FILE})"
             )
         self.manifest: dict[str, Any] = manifest
-        with np.load(self.directory / _METADATA, allow_pickle=False) as archive:
+        with np.load(self.directory / METADATA_FILE, allow_pickle=False) as archive:
             self.metadata: dict[str, np.ndarray] = {key: archive[key] for key in archive.files}
         self._arrays: dict[str, dict[str, np.ndarray]] = {}
         self._offsets: dict[str, np.ndarray] = {}
@@ -366,3 +390,7 @@ class ClipStore:
         offsets, arrays = self._table(table)
         start, stop = int(offsets[index]), int(offsets[index + 1])
         return {name: array[start:stop] for name, array in arrays.items()}
+
+    def tables(self, index: int) -> dict[str, dict[str, np.ndarray]]:
+        """The rows of sample ``index`` in every table: ``{table: {field: rows}}``."""
+        return {table: self.rows(table, index) for table in self.manifest["tables"]}

@@ -23,16 +23,15 @@ the first ``max_pairs`` pairs of each frame in annotation order; padded slots ar
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
-from .bad_samples import BadSamplePolicy, OnBadSample
-from .clip_store import ClipStore, ClipStoreWriter
+from .bad_samples import OnBadSample
+from .clip_store import ClipStore
 from .formats.action_genome import (
     OBJECT_BBOX_FILE,
     OBJECT_CLASSES_FILE,
@@ -46,7 +45,10 @@ from .formats.charades import read_charades_classes, read_charades_csv
 from .formats.class_names import AG_OBJECT_CLASSES, AG_RELATIONSHIP_CLASSES
 from .formats.errors import BoxFeatureFormatError
 from .frame_sampling import random_frame_indices, uniform_frame_indices
-from .store_datamodule import StoreDataModule
+from .litdata_store import LitdataSettings
+from .parallel_parse import ParseJob, StoredSample
+from .store_datamodule import StoreBackend, StoreDataModule
+from .store_split import StoreSplitDataset, StoreTables
 
 __all__ = ["ActionGenomeDataModule", "SceneGraphDataset"]
 
@@ -55,7 +57,7 @@ _CHARADES_CLASSES = "Charades_v1_classes.txt"
 _STORE_LAYOUT_VERSION = 1
 
 
-class SceneGraphDataset(Dataset):
+class SceneGraphDataset(StoreSplitDataset):
     """Videos of a scene-graph store as fixed-size ``(T, K)`` grids of human-object pair tokens.
 
     Args:
@@ -69,20 +71,14 @@ class SceneGraphDataset(Dataset):
     def __init__(
         self, store: ClipStore, indices: np.ndarray, frames_per_video: int, max_pairs: int, train: bool
     ) -> None:
-        self.store = store
-        self.indices = np.asarray(indices, dtype=np.int64)
+        super().__init__(store, indices)
         self.frames_per_video = frames_per_video
         self.max_pairs = max_pairs
         self.train = train
 
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, item: int) -> dict[str, Any]:
+    def sample(self, index: int, tables: StoreTables) -> dict[str, Any]:
         """One video: the per-sample slice of a :class:`~lvlm_var.batches.SceneGraphBatch` (no batch axis)."""
-        index = int(self.indices[item])
-        frames = self.store.rows("frames", index)
-        pairs = self.store.rows("pairs", index)
+        frames, pairs = tables["frames"], tables["pairs"]
         num_frames = len(frames["frame_index"])
         if self.train:
             rng = np.random.default_rng(int(torch.randint(2**62, ())))  # seeded per worker by torch
@@ -149,6 +145,8 @@ class ActionGenomeDataModule(StoreDataModule):
         cache_dir: where the store lives; default ``<data_dir>/.cache``.
         val_fraction: 0 validates on the Charades test split (the LaIAR protocol reports the test/"validation"
             set); in ``(0, 1)`` holds out that fraction of the training videos instead.
+        store, store_uri, build_workers, litdata: the store backend and its build
+            (:class:`~datamodules.store_datamodule.StoreDataModule`).
 
     Raises:
         ValueError: ``frames_per_video`` or ``max_pairs`` below 1, or an invalid shared argument.
@@ -168,9 +166,14 @@ class ActionGenomeDataModule(StoreDataModule):
         on_bad_sample: OnBadSample = "raise",
         cache_dir: str | Path | None = None,
         val_fraction: float = 0.0,
+        store: StoreBackend = "mmap",
+        store_uri: str | None = None,
+        build_workers: int | None = None,
+        litdata: LitdataSettings | None = None,
     ) -> None:
         super().__init__(
-            data_dir, batch_size, num_workers, pin_memory, on_bad_sample, cache_dir, val_fraction
+            data_dir, batch_size, num_workers, pin_memory, on_bad_sample, cache_dir, val_fraction,
+            store=store, store_uri=store_uri, build_workers=build_workers, litdata=litdata
         )
         if frames_per_video < 1:
             raise ValueError(f"frames_per_video must be >= 1, got {frames_per_video}")
@@ -250,9 +253,7 @@ class ActionGenomeDataModule(StoreDataModule):
     def _store_config(self) -> dict[str, Any]:
         return {"layout_version": _STORE_LAYOUT_VERSION, "source": "action_genome"}
 
-    def _write_store(
-        self, writer: ClipStoreWriter, policy: BadSamplePolicy, files: list[Path]
-    ) -> dict[str, Any]:
+    def _parse_jobs(self, files: list[Path]) -> tuple[list[ParseJob], dict[str, Any]]:
         annotations = read_action_genome(self.annotation_dir)
         classes = read_charades_classes(self.charades_dir / _CHARADES_CLASSES)
         labelled: dict[str, tuple[str, np.ndarray]] = {}
@@ -262,15 +263,15 @@ class ActionGenomeDataModule(StoreDataModule):
                 multi_hot[[action.index for action in video.actions]] = 1
                 labelled[video.id] = (split, multi_hot)
         num_relations = len(annotations.relationship_classes)
-        for video_id, frames in annotations.videos.items():
-            if video_id not in labelled:
-                continue
-            split, multi_hot = labelled[video_id]
-            path = box_feature_path(self.features_dir, video_id)
-            tables = policy.run(path, lambda p=path, f=frames: _join_video(p, f, num_relations))
-            if tables is not None:
-                writer.append({"name": video_id, "split": split, "labels": multi_hot}, tables)
-        return {
+        jobs = [
+            ParseJob(
+                path := box_feature_path(self.features_dir, video_id),
+                partial(_stored_video, path, frames, num_relations, video_id, *labelled[video_id]),
+            )
+            for video_id, frames in annotations.videos.items()
+            if video_id in labelled
+        ]
+        return jobs, {
             "class_names": [c.name for c in classes],
             "object_classes": annotations.object_classes,
             "relationship_classes": annotations.relationship_classes,
@@ -281,7 +282,9 @@ class ActionGenomeDataModule(StoreDataModule):
     def _split_of_samples(self, store: ClipStore) -> np.ndarray:
         return store.metadata["split"]
 
-    def _build_datasets(self, store: ClipStore, split_indices: dict[str, np.ndarray]) -> dict[str, Dataset]:
+    def _build_datasets(
+        self, store: ClipStore, split_indices: dict[str, np.ndarray]
+    ) -> dict[str, StoreSplitDataset]:
         return {
             split: SceneGraphDataset(
                 store, indices, self.frames_per_video, self.max_pairs, train=split == "train"
@@ -296,6 +299,13 @@ class ActionGenomeDataModule(StoreDataModule):
             "object_classes": self.object_classes,
             "relationship_classes": self.relationship_classes,
         }
+
+
+def _stored_video(
+    path: Path, frames: list[AGFrame], num_relations: int, video_id: str, split: str, multi_hot: np.ndarray
+) -> list[StoredSample]:
+    metadata = {"name": video_id, "split": split, "labels": multi_hot}
+    return [(metadata, _join_video(path, frames, num_relations))]
 
 
 def _join_video(path: Path, frames: list[AGFrame], num_relations: int) -> dict[str, dict[str, np.ndarray]]:

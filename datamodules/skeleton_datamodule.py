@@ -19,20 +19,19 @@ length, even one frame, becomes ``clip_length`` frames) and, for training only, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_warn
-from torch.utils.data import Dataset
 
 from lvlm_var.skeleton_layout import SkeletonLayout, layout_for_num_joints
 
-from .bad_samples import BadSamplePolicy, OnBadSample
+from .bad_samples import OnBadSample
 from .body_selection import BodySelectionConfig, load_ntu_clip
-from .clip_store import ClipStore, ClipStoreWriter
+from .clip_store import ClipStore
 from .formats.errors import DataFormatError, NWUCLAFormatError, PysklFormatError, SkeletonFormatError
 from .formats.ntu_skeleton import NTU_NUM_JOINTS
 from .formats.nwucla import NWUCLA_NUM_JOINTS, read_nwucla
@@ -40,8 +39,11 @@ from .formats.pyskl import read_pyskl
 from .formats.skeleton_benchmarks import get_skeleton_benchmark, read_missing_skeletons
 from .formats.skeleton_clip import SkeletonClip
 from .frame_sampling import random_frame_indices, uniform_frame_indices
+from .litdata_store import LitdataSettings
+from .parallel_parse import ParseJob, StoredSample
 from .skeleton_transforms import SkeletonAugmentation, drop_empty_frames, fit_bodies, normalize_view
-from .store_datamodule import StoreDataModule
+from .store_datamodule import StoreBackend, StoreDataModule
+from .store_split import StoreSplitDataset, StoreTables
 
 __all__ = ["NTUSkeletonDataModule", "SkeletonClipDataset", "SkeletonSource", "SKELETON_SOURCES", "NUM_BODIES"]
 
@@ -61,11 +63,11 @@ _ERROR_OF_SOURCE: dict[str, type[DataFormatError]] = {
 }
 
 
-class SkeletonClipDataset(Dataset):
+class SkeletonClipDataset(StoreSplitDataset):
     """Stored skeleton clips as ``(3, T, V, M)`` tensors.
 
     Args:
-        store: the store written by :class:`NTUSkeletonDataModule`.
+        store: the store written by :class:`NTUSkeletonDataModule` (either backend).
         indices: ``(N,)`` store indices of this split's clips.
         clip_length: T.
         layout: the joint layout (which joints define position and orientation).
@@ -84,21 +86,16 @@ class SkeletonClipDataset(Dataset):
         train: bool,
         augmentation: SkeletonAugmentation | None,
     ) -> None:
-        self.store = store
-        self.indices = np.asarray(indices, dtype=np.int64)
+        super().__init__(store, indices)
         self.clip_length = clip_length
         self.layout = layout
         self.normalize = normalize
         self.train = train
         self.augmentation = augmentation
 
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, item: int) -> dict[str, Any]:
+    def sample(self, index: int, tables: StoreTables) -> dict[str, Any]:
         """One clip: ``{"skeleton": (3, T, V, M) float32, "label": int, "name": str}``."""
-        index = int(self.indices[item])
-        joints = np.array(self.store.rows("frames", index)["joints"], dtype=np.float32)
+        joints = np.array(tables["frames"]["joints"], dtype=np.float32)
         if self.normalize:
             joints = normalize_view(joints, self.layout)
         if self.train:
@@ -151,6 +148,8 @@ class NTUSkeletonDataModule(StoreDataModule):
         augment: random rotation and scaling of training clips.
         rotation_degrees: maximum augmentation angle about each axis.
         scale_range: ``(min, max)`` augmentation scale factor.
+        store, store_uri, build_workers, litdata: the store backend and its build
+            (:class:`~datamodules.store_datamodule.StoreDataModule`).
 
     Raises:
         ValueError: an unknown benchmark or source (listing the valid ones), a source that does not hold
@@ -175,20 +174,26 @@ class NTUSkeletonDataModule(StoreDataModule):
         augment: bool = True,
         rotation_degrees: float = 17.0,
         scale_range: tuple[float, float] = (0.9, 1.1),
+        store: StoreBackend = "mmap",
+        store_uri: str | None = None,
+        build_workers: int | None = None,
+        litdata: LitdataSettings | None = None,
     ) -> None:
-        data_dir = Path(data_dir)
-        if cache_dir is None and data_dir.suffix == ".pkl":
-            cache_dir = data_dir.parent / ".cache"
+        # the arguments stay as given (strings from a YAML): save_hyperparameters records them, and a
+        # checkpoint holding a Path does not load under torch.load(weights_only=True), Lightning's default
+        if cache_dir is None and Path(data_dir).suffix == ".pkl":
+            cache_dir = str(Path(data_dir).parent / ".cache")
         super().__init__(
-            data_dir, batch_size, num_workers, pin_memory, on_bad_sample, cache_dir, val_fraction
+            data_dir, batch_size, num_workers, pin_memory, on_bad_sample, cache_dir, val_fraction,
+            store=store, store_uri=store_uri, build_workers=build_workers, litdata=litdata
         )
         self.save_hyperparameters()
         self.benchmark = get_skeleton_benchmark(benchmark)
         if clip_length < 1:
             raise ValueError(f"clip_length must be >= 1, got {clip_length}")
-        self.source = _resolve_source(source, self.benchmark.dataset, data_dir)
+        self.source = _resolve_source(source, self.benchmark.dataset, self.data_dir)
         if missing_skeletons_file == "auto":
-            missing_skeletons_file = _official_missing_list(data_dir, self.benchmark.num_classes, self.source)
+            missing_skeletons_file = _official_missing_list(self.data_dir, self.benchmark.num_classes, self.source)
         if missing_skeletons_file is not None and self.source == "nwucla":
             raise ValueError("missing_skeletons_file applies to NTU RGB+D only; NW-UCLA has no such list")
         self.missing_skeletons_file = (
@@ -251,30 +256,13 @@ class NTUSkeletonDataModule(StoreDataModule):
             "body_selection": repr(BodySelectionConfig()),
         }
 
-    def _write_store(
-        self, writer: ClipStoreWriter, policy: BadSamplePolicy, files: list[Path]
-    ) -> dict[str, Any]:
+    def _parse_jobs(self, files: list[Path]) -> tuple[list[ParseJob], dict[str, Any]]:
         clip_files = [f for f in files if f != self.missing_skeletons_file]
         missing = (
             read_missing_skeletons(self.missing_skeletons_file) if self.missing_skeletons_file else set()
         )
-        error = _ERROR_OF_SOURCE[self.source]
-        for path, read in _clip_readers(self.source, clip_files, missing):
-            joints_and_clip = policy.run(path, lambda r=read, p=path: _storable(r(), p, error))
-            if joints_and_clip is None:
-                continue
-            joints, clip = joints_and_clip
-            writer.append(
-                {
-                    "name": clip.name,
-                    "label": clip.label,
-                    "subject": clip.subject,
-                    "view": clip.view,
-                    "setup": clip.setup,
-                },
-                {"frames": {"joints": joints}},
-            )
-        return {"missing_skeletons_left_out": len(missing)}
+        jobs = _clip_jobs(self.source, clip_files, missing, _ERROR_OF_SOURCE[self.source])
+        return jobs, {"missing_skeletons_left_out": len(missing)}
 
     def _split_of_samples(self, store: ClipStore) -> np.ndarray:
         spec = self.benchmark
@@ -287,7 +275,9 @@ class NTUSkeletonDataModule(StoreDataModule):
             )
         return np.array([spec.split_of(name) if spec.contains(name) else "" for name in names], dtype=str)
 
-    def _build_datasets(self, store: ClipStore, split_indices: dict[str, np.ndarray]) -> dict[str, Dataset]:
+    def _build_datasets(
+        self, store: ClipStore, split_indices: dict[str, np.ndarray]
+    ) -> dict[str, StoreSplitDataset]:
         layout = layout_for_num_joints(int(store.manifest["tables"]["frames"]["joints"]["row_shape"][1]))
         return {
             split: SkeletonClipDataset(
@@ -322,21 +312,38 @@ def _resolve_source(source: str, dataset: str, data_dir: Path) -> str:
     return source
 
 
-def _clip_readers(
-    source: str, files: list[Path], missing: set[str]
-) -> Iterator[tuple[Path, Callable[[], SkeletonClip]]]:
-    """``(source file, read)`` for every clip to store; the only place that knows the readers."""
+def _clip_jobs(
+    source: str, files: list[Path], missing: set[str], error: type[DataFormatError]
+) -> list[ParseJob]:
+    """One picklable job for every clip to store; the only place that knows the readers."""
     if source == "pyskl":
         # the pickle is the whole data set and its reader checks every annotation up front, so a malformed
         # one always raises; only the per-clip check (a clip without any tracked body) can skip a clip
-        for clip in read_pyskl(files[0]).clips:
-            if clip.name not in missing:
-                yield files[0], lambda c=clip: c
-        return
+        return [
+            ParseJob(files[0], partial(_stored_clip, clip, files[0], error))
+            for clip in read_pyskl(files[0]).clips
+            if clip.name not in missing
+        ]
     read = load_ntu_clip if source == "ntu" else read_nwucla
-    for path in files:
-        if path.stem not in missing:
-            yield path, lambda p=path: read(p)
+    return [
+        ParseJob(path, partial(_stored_file, read, path, error)) for path in files if path.stem not in missing
+    ]
+
+
+def _stored_file(read, path: Path, error: type[DataFormatError]) -> list[StoredSample]:
+    return _stored_clip(read(path), path, error)
+
+
+def _stored_clip(clip: SkeletonClip, path: Path, error: type[DataFormatError]) -> list[StoredSample]:
+    joints, clip = _storable(clip, path, error)
+    metadata = {
+        "name": clip.name,
+        "label": clip.label,
+        "subject": clip.subject,
+        "view": clip.view,
+        "setup": clip.setup,
+    }
+    return [(metadata, {"frames": {"joints": joints}})]
 
 
 def _storable(

@@ -7,6 +7,17 @@ and builds map-style datasets, which Lightning shards with its ``DistributedSamp
 the *global* batch size: each of the ``world_size`` processes loads ``batch_size // world_size`` samples
 a step.
 
+The raw files are parsed by ``build_workers`` processes (default: every CPU; one for a few hundred files or
+fewer) in an order-preserving pool, so a parallel build writes the same store as a one-process build
+(:mod:`datamodules.parallel_parse`).
+
+Two store backends (``store``): ``"mmap"`` reads the memory-mapped store directly; ``"litdata"`` chunks
+it once more with ``litdata.optimize`` into ``store_uri`` (a shared folder or ``s3://...``; default
+``<store_dir>-litdata``) and streams every split from there (:mod:`datamodules.litdata_store`): litdata
+shards by rank and worker instead of the ``DistributedSampler``, every rank gets the same number of
+training batches, and the loader's position is saved in checkpoints, so a resumed run continues
+mid-epoch. Both backends give the same samples, labels and splits.
+
 On several nodes sharing one file system, Lightning runs ``prepare_data`` once per node; the builds are
 atomic and a finished identical store is kept, but setting ``prepare_data_per_node = False`` on the
 DataModule builds it once in all.
@@ -18,19 +29,30 @@ import hashlib
 import zlib
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from lightning.pytorch import LightningDataModule
+from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, Dataset
 
 from .bad_samples import BadSamplePolicy, check_on_bad_sample, warn_skipped
-from .clip_store import ClipStore, ClipStoreWriter, fingerprint_sources, store_is_current
-from .progress import progress_bar
+from .clip_store import ClipStore, ClipStoreWriter, fingerprint_sources, manifest_is_current, store_is_current
+from .litdata_store import LitdataSettings, LitdataStore, litdata_build_config, write_litdata_store
+from .parallel_parse import ParseJob, build_workers_for, parse_jobs
+from .store_split import StoreSplitDataset
 
-__all__ = ["StoreDataModule", "per_device_batch_size", "hold_out_validation"]
+__all__ = [
+    "STORE_BACKENDS",
+    "StoreBackend",
+    "StoreDataModule",
+    "per_device_batch_size",
+    "hold_out_validation",
+]
 
 _SPLITS = ("train", "val", "test")
+StoreBackend = Literal["mmap", "litdata"]
+STORE_BACKENDS: tuple[str, ...] = get_args(StoreBackend)
 
 
 def per_device_batch_size(global_batch_size: int, world_size: int) -> int:
@@ -74,8 +96,8 @@ def hold_out_validation(names: np.ndarray, fraction: float) -> np.ndarray:
 class StoreDataModule(LightningDataModule, ABC):
     """Base of the skeleton and scene-graph DataModules (see the module docstring).
 
-    Subclasses say which files to read (:meth:`_source_files`), how to write them into the store
-    (:meth:`_write_store`) and how to split the store into datasets (:meth:`_build_datasets`).
+    Subclasses say which files to read (:meth:`_source_files`), how to parse them into stored samples
+    (:meth:`_parse_jobs`) and how to split the store into datasets (:meth:`_build_datasets`).
 
     Args:
         data_dir: the data set's root directory.
@@ -87,10 +109,16 @@ class StoreDataModule(LightningDataModule, ABC):
         cache_dir: where the store lives; default ``<data_dir>/.cache``.
         val_fraction: 0 validates on the test split; in ``(0, 1)`` holds out that fraction of the training
             split instead (chosen by name hash, see :func:`hold_out_validation`).
+        store: ``"mmap"`` (memory-mapped store) or ``"litdata"`` (streaming store, see the module docstring).
+        store_uri: where the litdata store lives: a folder or an object-storage URI such as
+            ``s3://bucket/ntu120``; default ``<store_dir>-litdata``.
+        build_workers: processes that parse the raw files in ``prepare_data`` (and ``litdata.optimize``
+            workers); default every CPU (one below a few hundred files).
+        litdata: chunk size and compression of the litdata store.
 
     Raises:
-        ValueError: a non-positive batch size, negative workers, an invalid ``on_bad_sample`` or
-            ``val_fraction`` outside ``[0, 1)``.
+        ValueError: a non-positive batch size, negative workers, an invalid ``on_bad_sample``, ``store`` or
+            ``build_workers``, or ``val_fraction`` outside ``[0, 1)``.
     """
 
     def __init__(
@@ -102,8 +130,17 @@ class StoreDataModule(LightningDataModule, ABC):
         on_bad_sample: str,
         cache_dir: str | Path | None,
         val_fraction: float,
+        *,
+        store: StoreBackend = "mmap",
+        store_uri: str | None = None,
+        build_workers: int | None = None,
+        litdata: LitdataSettings | None = None,
     ) -> None:
         super().__init__()
+        if store not in STORE_BACKENDS:
+            raise ValueError(f"unknown store '{store}'; valid: {', '.join(STORE_BACKENDS)}")
+        if build_workers is not None and build_workers < 1:
+            raise ValueError(f"build_workers must be >= 1 (or None for every CPU), got {build_workers}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if num_workers < 0:
@@ -120,8 +157,12 @@ class StoreDataModule(LightningDataModule, ABC):
         self._shared_cache = cache_dir is not None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else self.data_dir / ".cache"
         self.val_fraction = val_fraction
+        self.store_backend = store
+        self.store_uri = store_uri
+        self.build_workers = build_workers
+        self.litdata = litdata if litdata is not None else LitdataSettings()
         self.batch_size_per_device = batch_size
-        self.store: ClipStore | None = None
+        self.store: ClipStore | LitdataStore | None = None
         self.datasets: dict[str, Dataset] = {}
         self._skipped_reported = False
 
@@ -156,13 +197,17 @@ class StoreDataModule(LightningDataModule, ABC):
         """Build settings that change the store's content (a change rebuilds it)."""
 
     @abstractmethod
-    def _write_store(
-        self, writer: ClipStoreWriter, policy: BadSamplePolicy, files: list[Path]
-    ) -> dict[str, Any]:
-        """Append every readable sample to ``writer``; return facts for the manifest's ``extra``."""
+    def _parse_jobs(self, files: list[Path]) -> tuple[list[ParseJob], dict[str, Any]]:
+        """The parsing work, in store order, and facts for the manifest's ``extra``."""
+
+    def _summarize_store(self, metadata: dict[str, np.ndarray]) -> dict[str, Any]:
+        """More ``extra`` facts computed from the stored samples' metadata columns (none by default)."""
+        return {}
 
     @abstractmethod
-    def _build_datasets(self, store: ClipStore, split_indices: dict[str, np.ndarray]) -> dict[str, Dataset]:
+    def _build_datasets(
+        self, store: ClipStore | LitdataStore, split_indices: dict[str, np.ndarray]
+    ) -> dict[str, StoreSplitDataset]:
         """The ``train`` / ``val`` / ``test`` datasets over the given store indices."""
 
     @abstractmethod
@@ -180,20 +225,61 @@ class StoreDataModule(LightningDataModule, ABC):
             return self.cache_dir / f"{self.store_name}-{digest}"
         return self.cache_dir / self.store_name
 
+    @property
+    def litdata_location(self) -> str:
+        """Where the litdata store lives: ``store_uri``, or ``<store_dir>-litdata``."""
+        return self.store_uri or str(self.store_dir.with_name(f"{self.store_dir.name}-litdata"))
+
     def prepare_data(self) -> None:
-        """Build the store from the raw files unless an up-to-date one exists (writes to disk only)."""
-        files = self._source_files()
+        """Build the store from the raw files unless an up-to-date one exists (writes to disk only).
+
+        A node that sees a finished litdata store but not the raw files (object storage only) uses the
+        store as it was built.
+        """
+        files = self._source_files() if self.data_dir.exists() else []
         if not files:
+            if self.store_backend == "litdata" and LitdataStore.exists(self.litdata_location):
+                rank_zero_info(f"no raw files under {self.data_dir}: using the store {self.litdata_location}")
+                return
             raise FileNotFoundError(f"no {self.source_description} found under {self.data_dir}")
         root = self.data_dir if self.data_dir.is_dir() else self.data_dir.parent  # a single-file data set
         sources = fingerprint_sources(files, root)
         config = {**self._store_config(), "on_bad_sample": self.on_bad_sample}
-        if store_is_current(self.store_dir, sources, config):
+        if self.store_backend == "litdata" and self._litdata_is_current(sources, config):
             return
-        bar = progress_bar(len(files), f"building the store of the {self.source_description}")
-        policy = BadSamplePolicy(self.on_bad_sample, root=root, on_source=bar.update)
-        with bar, ClipStoreWriter(self.store_dir, config=config, sources=sources) as writer:
-            extra = self._write_store(writer, policy, files)
+        if not store_is_current(self.store_dir, sources, config):
+            self._build_store(files, root, sources, config)
+        if self.store_backend == "litdata":
+            source = ClipStore(self.store_dir)
+            order = self._litdata_order(source)
+            workers = build_workers_for(len(source), self.build_workers)
+            write_litdata_store(source, self.litdata_location, self.litdata, workers, order)
+
+    def _litdata_order(self, store: ClipStore | LitdataStore) -> np.ndarray:
+        """Store indices split by split (train, val, test, then the rest), so each split is contiguous."""
+        placed = np.zeros(len(store), dtype=bool)
+        parts = []
+        for indices in self._split_indices(store).values():
+            parts.append(indices[~placed[indices]])
+            placed[indices] = True
+        return np.concatenate([*parts, np.flatnonzero(~placed)])
+
+    def _litdata_is_current(self, sources: dict[str, list[int]], config: dict[str, Any]) -> bool:
+        if not LitdataStore.exists(self.litdata_location):
+            return False
+        store = LitdataStore(self.litdata_location)
+        wanted = {**config, **litdata_build_config(self.litdata, self._litdata_order(store))}
+        return manifest_is_current(store.manifest, sources, wanted)
+
+    def _build_store(
+        self, files: list[Path], root: Path, sources: dict[str, list[int]], config: dict[str, Any]
+    ) -> None:
+        policy = BadSamplePolicy(self.on_bad_sample, root=root)
+        jobs, extra = self._parse_jobs(files)
+        workers = build_workers_for(len(jobs), self.build_workers)
+        with ClipStoreWriter(self.store_dir, config=config, sources=sources) as writer:
+            for metadata, tables in parse_jobs(jobs, policy, workers, f"parsing {self.source_description}"):
+                writer.append(metadata, tables)
             if writer.num_samples == 0:
                 raise ValueError(
                     f"none of the {len(files)} {self.source_description} under {self.data_dir} could be read "
@@ -201,7 +287,8 @@ class StoreDataModule(LightningDataModule, ABC):
                     if policy.skipped
                     else f"no sample found in the {self.source_description} under {self.data_dir}"
                 )
-            writer.commit(skipped=policy.skipped, extra={**extra, "num_read": policy.attempted})
+            extra = {**extra, **self._summarize_store(writer.metadata), "num_read": policy.attempted}
+            writer.commit(skipped=policy.skipped, extra=extra)
 
     def setup(self, stage: str | None = None) -> None:
         """Open the store and build the split datasets (every process).
@@ -214,22 +301,41 @@ class StoreDataModule(LightningDataModule, ABC):
         self.batch_size_per_device = per_device_batch_size(self.batch_size, world_size)
         if self.datasets:
             return
-        if not (self.store_dir / "manifest.json").exists():
-            raise FileNotFoundError(
-                f"no data store at {self.store_dir}; call prepare_data() first (a Trainer does so itself)"
-            )
-        self.store = ClipStore(self.store_dir)
+        self.store = self._open_store()
         if not self._skipped_reported:
             warn_skipped(
                 self.store.skipped,
                 self.store.manifest["extra"]["num_read"],
                 self.source_description,
-                self.store_dir / "manifest.json",
+                f"{self.store_location}/manifest.json",
             )
             self._skipped_reported = True
-        self.datasets = self._build_datasets(self.store, self._split_indices(self.store))
+        splits = self._build_datasets(self.store, self._split_indices(self.store))
+        if isinstance(self.store, LitdataStore):
+            self.datasets = {
+                name: self.store.split(split, shuffle=name == "train", drop_last=name == "train")
+                for name, split in splits.items()
+            }
+        else:
+            self.datasets = splits
 
-    def _split_indices(self, store: ClipStore) -> dict[str, np.ndarray]:
+    @property
+    def store_location(self) -> str:
+        """The folder or URI the datasets read: :attr:`store_dir` or :attr:`litdata_location`."""
+        return self.litdata_location if self.store_backend == "litdata" else str(self.store_dir)
+
+    def _open_store(self) -> ClipStore | LitdataStore:
+        try:
+            if self.store_backend == "litdata":
+                return LitdataStore(self.litdata_location)
+            return ClipStore(self.store_dir)
+        except FileNotFoundError as error:
+            raise FileNotFoundError(
+                f"no data store at {self.store_location}; call prepare_data() first "
+                "(a Trainer does so itself)"
+            ) from error
+
+    def _split_indices(self, store: ClipStore | LitdataStore) -> dict[str, np.ndarray]:
         split = self._split_of_samples(store)
         train = np.flatnonzero(split == "train")
         test = np.flatnonzero(split == "test")
@@ -242,6 +348,15 @@ class StoreDataModule(LightningDataModule, ABC):
         if split not in self.datasets:
             raise RuntimeError(
                 f"the {split} dataset is not built; call setup() first (a Trainer does so itself)"
+            )
+        if self.store_backend == "litdata":
+            from litdata import StreamingDataLoader  # shuffling is the streaming dataset's
+
+            return StreamingDataLoader(
+                self.datasets[split],
+                batch_size=self.batch_size_per_device,
+                num_workers=self.num_workers,
+                pin_memory=self.pin_memory,
             )
         return DataLoader(
             self.datasets[split],
@@ -276,7 +391,7 @@ class StoreDataModule(LightningDataModule, ABC):
             self.setup()
         batch = next(iter(self.val_dataloader() if len(self.datasets["val"]) else self.train_dataloader()))
         return {
-            "store": str(self.store_dir),
+            "store": self.store_location,
             "num_classes": self.num_classes,
             "class_names": list(self.class_names),
             "samples": {split: len(self.datasets[split]) for split in _SPLITS},

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import torch
 
-from experiments import bench_dtformer, bench_lvlm, bench_narrative, bench_skeleton_parsing, bench_vst
+from experiments import (
+    bench_dtformer,
+    bench_lvlm,
+    bench_narrative,
+    bench_skeleton_parsing,
+    bench_store,
+    bench_vst,
+)
 
 __all__ = ["main"]
 
@@ -22,6 +29,7 @@ def _benchmarks(data: Path) -> dict[str, tuple[Callable[[], list[dict]], Callabl
         "skeleton_parsing": (
             lambda: bench_skeleton_parsing.run(data / "ntu"), bench_skeleton_parsing.print_table
         ),
+        "store": (bench_store.run, bench_store.print_table),
         "dtformer": (bench_dtformer.run, bench_dtformer.print_table),
         "vst": (bench_vst.run, bench_vst.print_table),
         "narrative_length": (bench_narrative.run, bench_narrative.print_table),

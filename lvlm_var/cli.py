@@ -3,7 +3,8 @@
 ``fit | validate | test | predict`` run Lightning on an experiment YAML (omegaconf parser mode, so
 YAMLs may interpolate ``${...}``; see :mod:`lvlm_var.lightning_cli` for our rules); ``generate-synthetic``
 writes the embedded data sets in their real file formats; ``inspect PATH`` prints what a data file holds,
-or the clear reason it is bad; ``report RUN_DIR`` writes the run's HTML report. ``--quiet`` turns the
+or the clear reason it is bad; ``prepare-data --config EXP.yaml`` builds the experiment's data store
+once, for every node to read; ``report RUN_DIR`` writes the run's HTML report. ``--quiet`` turns the
 progress bars off, ``--debug`` shows the traceback of a configuration error.
 
 The CLI is the one place where data, models and callbacks meet, so it imports ``datamodules`` and
@@ -43,6 +44,9 @@ Data commands:
   generate-synthetic  write the embedded synthetic data sets in the real file formats
                       (NTU .skeleton, NW-UCLA JSON, Action Genome pickles, Charades csv, box features)
   inspect PATH        print what a data file holds, or the reason it is bad
+  prepare-data        build an experiment's data store once (parallel parse), e.g. for a cluster:
+                      lvlm-var prepare-data --config EXP.yaml --data.init_args.store litdata
+                        --data.init_args.store_uri s3://bucket/ntu120
 
 Run commands:
   report RUN_DIR      write RUN_DIR/report.html: metrics, per-class scores, token retention and one
@@ -132,6 +136,19 @@ def _run_lightning(command: str, argv: list[str], quiet: bool, debug: bool) -> i
     return 0
 
 
+def _prepare_data(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(
+            "usage: lvlm-var prepare-data --config EXP.yaml [--data.init_args.KEY VALUE ...]\n\n"
+            "Build the data store of an experiment (what `fit` would build in prepare_data) and exit."
+        )
+        return 0
+    cli = run_lightning_cli(argv, run=False)
+    cli.datamodule.prepare_data()
+    print(f"data store ready: {cli.datamodule.store_location}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lvlm-var`` console script (and ``python -m lvlm_var``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -151,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         return _inspect(rest)
     if command == "report":
         return _report(rest)
+    if command == "prepare-data":
+        return _prepare_data(rest)
     if command in _LIGHTNING_SUBCOMMANDS:
         return _run_lightning(command, argv, quiet, debug)
     print(f"lvlm-var: unknown command '{command}'\n\n{_OVERVIEW}", file=sys.stderr)

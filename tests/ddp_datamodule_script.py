@@ -1,6 +1,7 @@
 """Runs one tiny epoch of a DataModule under 2-process CPU DDP (gloo); used by tests/test_datamodule_ddp.py.
 
-Usage: ``python tests/ddp_datamodule_script.py {skeleton|scene_graph} DATA_DIR OUT_DIR``. Lightning's
+Usage: ``python tests/ddp_datamodule_script.py {skeleton|scene_graph} DATA_DIR OUT_DIR [mmap|litdata]``
+(the store backend, default mmap). Lightning's
 ``ddp`` strategy re-runs this script for rank 1. Every rank writes ``OUT_DIR/rank<r>.json`` with the samples
 it trained and validated on and its batch sizes, so the test can check the sharding.
 """
@@ -75,21 +76,19 @@ class TinyClassifier(LightningModule):
         (self.out_dir / f"rank{self.global_rank}.json").write_text(json.dumps(record))
 
 
-def _datamodule(kind: str, data_dir: Path) -> tuple[LightningDataModule, int]:
+def _datamodule(kind: str, data_dir: Path, store: str) -> tuple[LightningDataModule, int]:
+    options = {"batch_size": GLOBAL_BATCH_SIZE, "num_workers": 1, "store": store}
     if kind == "skeleton":
-        return NTUSkeletonDataModule(
-            data_dir, benchmark="ntu60-xsub", clip_length=8, batch_size=GLOBAL_BATCH_SIZE, num_workers=1
-        ), 3
-    module = ActionGenomeDataModule(
-        data_dir, frames_per_video=4, max_pairs=3, batch_size=GLOBAL_BATCH_SIZE, num_workers=1
-    )
+        return NTUSkeletonDataModule(data_dir, benchmark="ntu60-xsub", clip_length=8, **options), 3
+    module = ActionGenomeDataModule(data_dir, frames_per_video=4, max_pairs=3, **options)
     return module, module.feature_dim
 
 
 def main() -> None:
     kind, data_dir, out_dir = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    store = sys.argv[4] if len(sys.argv) > 4 else "mmap"
     seed_everything(0, workers=True)
-    datamodule, in_features = _datamodule(kind, data_dir)
+    datamodule, in_features = _datamodule(kind, data_dir, store)
     model = TinyClassifier(kind, in_features, datamodule.num_classes, out_dir)
     trainer = Trainer(
         accelerator="cpu",

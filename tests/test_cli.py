@@ -14,7 +14,9 @@ from lvlm_var.cli import main
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
-    for command in ("fit", "validate", "test", "predict", "generate-synthetic", "inspect", "report"):
+    commands = ("fit", "validate", "test", "predict", "generate-synthetic", "inspect", "report",
+                "prepare-data")
+    for command in commands:
         assert f"  {command}" in text
 
 
@@ -98,3 +100,17 @@ def test_noisy_scene_graph_experiment_overrides_only_data_and_outputs(synthetic_
     runs_dir = Path("runs/synthetic_ag_noisy_laiar")
     assert callbacks["ExplanationWriter"].output_path == runs_dir / "explanations.jsonl"
     assert callbacks["ExplanationFaithfulness"].output_path == runs_dir / "faithfulness.json"
+
+
+@pytest.mark.slow  # builds the LaIAR model and a litdata store: ~14 s on 2 shared cores
+def test_prepare_data_builds_an_experiments_store_once(
+    synthetic_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_laiar.yaml"
+    store = tmp_path / "shared" / "action-genome"
+    argv = ["prepare-data", "--config", str(config), "--data.init_args.data_dir", str(synthetic_root),
+            "--data.init_args.cache_dir", str(tmp_path / "cache"), "--data.init_args.store", "litdata",
+            "--data.init_args.store_uri", str(store), "--data.init_args.litdata.chunk_bytes", "1MB"]
+    assert main(argv) == 0
+    assert f"data store ready: {store}" in capsys.readouterr().out
+    assert (store / "index.json").is_file() and (store / "manifest.json").is_file()

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from datamodules.synthetic.ntu import SyntheticNTUConfig, plan_synthetic_ntu, write_synthetic_ntu
 from datamodules.synthetic.scene_graphs import write_synthetic_scene_graphs
 
@@ -22,7 +24,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _run_ddp(kind: str, data_dir: Path, out_dir: Path) -> list[dict]:
+def _run_ddp(kind: str, data_dir: Path, out_dir: Path, store: str = "mmap") -> list[dict]:
     out_dir.mkdir()
     env = {
         **os.environ,
@@ -32,7 +34,7 @@ def _run_ddp(kind: str, data_dir: Path, out_dir: Path) -> list[dict]:
     }
     env.pop("LOCAL_RANK", None)
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), kind, str(data_dir), str(out_dir)],
+        [sys.executable, str(SCRIPT), kind, str(data_dir), str(out_dir), store],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -53,16 +55,35 @@ def _check_sharding(records: list[dict], train_names: set[str]) -> None:
     assert len(records[0]["seen"]["train"]) == len(records[1]["seen"]["train"])
 
 
+_NTU_CONFIG = SyntheticNTUConfig(
+    actions=(6, 7), performers=(1, 2, 3), cameras=(1, 2), num_missing=0, min_frames=10, max_frames=20
+)
+
+
+def _ntu_training_names() -> set[str]:
+    samples, _ = plan_synthetic_ntu(_NTU_CONFIG, seed=0)
+    return {str(s) for s in samples if s.performer in (1, 2)}  # ntu60-xsub training subjects
+
+
 def test_skeleton_datamodule_runs_under_two_process_ddp(tmp_path):
-    config = SyntheticNTUConfig(
-        actions=(6, 7), performers=(1, 2, 3), cameras=(1, 2), num_missing=0, min_frames=10, max_frames=20
-    )
-    write_synthetic_ntu(tmp_path / "ntu", seed=0, config=config)
+    write_synthetic_ntu(tmp_path / "ntu", seed=0, config=_NTU_CONFIG)
     records = _run_ddp("skeleton", tmp_path / "ntu", tmp_path / "out")
-    samples, _ = plan_synthetic_ntu(config, seed=0)
-    _check_sharding(
-        records, {str(s) for s in samples if s.performer in (1, 2)}
-    )  # ntu60-xsub training subjects
+    _check_sharding(records, _ntu_training_names())
+
+
+@pytest.mark.slow
+def test_litdata_store_streams_disjoint_equal_shards_under_two_process_ddp(tmp_path):
+    write_synthetic_ntu(tmp_path / "ntu", seed=0, config=_NTU_CONFIG)
+    records = _run_ddp("skeleton", tmp_path / "ntu", tmp_path / "out", store="litdata")
+    assert [r["world_size"] for r in records] == [2, 2]
+    seen = [r["seen"]["train"] for r in records]
+    assert len(seen[0]) == len(seen[1]) == 4, "8 training clips: 4 a rank, the same number of steps"
+    assert set(seen[0]).isdisjoint(seen[1]), "litdata shards by rank (no padding)"
+    assert set(seen[0]) | set(seen[1]) == _ntu_training_names()
+    assert all(r["batch_sizes"] == [2, 2] for r in records)
+    assert sorted(records[0]["seen"]["val"] + records[1]["seen"]["val"]) == sorted(
+        set(records[0]["seen"]["val"]) | set(records[1]["seen"]["val"])
+    ), "each validation clip once"
 
 
 def test_scene_graph_datamodule_runs_under_two_process_ddp(tmp_path):

@@ -198,8 +198,8 @@ def test_action_tables_use_real_names_and_known_parts() -> None:
 def test_configs_are_checked() -> None:
     with pytest.raises(ValueError, match=r"actions must be non-empty ids among .*got unknown \[99\]"):
         SyntheticNTUConfig(actions=(23, 99))
-    with pytest.raises(ValueError, match="performers must be NTU-60 subject ids 1-40"):
-        SyntheticNTUConfig(performers=(41,))
+    with pytest.raises(ValueError, match="performers must be NTU RGB\\+D subject ids 1-106"):
+        SyntheticNTUConfig(performers=(107,))
     with pytest.raises(ValueError, match="second_body_prob must be in"):
         SyntheticNTUConfig(second_body_prob=1.5)
     with pytest.raises(ValueError, match="num_missing must be in 0-"):

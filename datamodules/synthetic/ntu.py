@@ -66,7 +66,8 @@ class SyntheticNTUConfig:
 
     Attributes:
         actions: NTU action ids, keys of :data:`NTU_SYNTHETIC_ACTIONS`.
-        performers: NTU performer ids (defaults: six NTU-60 X-Sub training and four test subjects).
+        performers: NTU performer ids 1-106, 1-40 in NTU-60 (defaults: six NTU-60 X-Sub training and four
+            test subjects).
         cameras: NTU cameras; each performance is filmed by all of them.
         noise_std: Kinect jitter of the joint positions in metres (3x for inferred joints).
         second_body_prob: chance that a near-idle bystander is tracked too.
@@ -91,8 +92,8 @@ class SyntheticNTUConfig:
             raise ValueError(
                 f"actions must be non-empty ids among {sorted(NTU_SYNTHETIC_ACTIONS)}, got unknown {unknown}"
             )
-        if not self.performers or not all(1 <= p <= 40 for p in self.performers):
-            raise ValueError(f"performers must be NTU-60 subject ids 1-40, got {self.performers}")
+        if not self.performers or not all(1 <= p <= 106 for p in self.performers):
+            raise ValueError(f"performers must be NTU RGB+D subject ids 1-106, got {self.performers}")
         if not self.cameras or not set(self.cameras) <= set(NTU_CAMERA_YAW_DEG):
             raise ValueError(f"cameras must be among 1, 2, 3, got {self.cameras}")
         for name in ("second_body_prob", "drop_frame_prob"):

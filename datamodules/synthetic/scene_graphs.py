@@ -344,6 +344,21 @@ def _generate_video(
         )
         contacting[obj] = [states[int(rng.integers(len(states)))]] * num_frames
 
+    frames = _layout_frames(rng, keys, frame_numbers, contacting, action_objects, split)
+    subject = f"H{_ID_ALPHABET[int(rng.integers(10, 36))]}{int(rng.integers(10, 100))}"
+    return _Video(frames, transitions, subject, _SCENES[int(rng.integers(len(_SCENES)))])
+
+
+def _layout_frames(
+    rng: np.random.Generator,
+    keys: list[str],
+    frame_numbers: np.ndarray,
+    contacting: dict[str, list[str]],
+    action_objects: set[str],
+    split: str,
+) -> list[AGFrame]:
+    """Boxes and relations of every frame, given each object's contacting relation per frame (the action
+    objects always visible, distractors hidden now and then)."""
     names = list(contacting)
     order = [names[i] for i in rng.permutation(len(names))]
     width, height = _FRAME_SIZES[int(rng.integers(len(_FRAME_SIZES)))]
@@ -384,8 +399,7 @@ def _generate_video(
         frames.append(
             AGFrame(key, int(frame_numbers[t]), (width, height), tuple(float(v) for v in person_box), objects)
         )
-    subject = f"H{_ID_ALPHABET[int(rng.integers(10, 36))]}{int(rng.integers(10, 100))}"
-    return _Video(frames, transitions, subject, _SCENES[int(rng.integers(len(_SCENES)))])
+    return frames
 
 
 def _random_box(rng: np.random.Generator, width: int, height: int) -> np.ndarray:

@@ -123,10 +123,11 @@ class DTFormerConfig:
         gumbel_tau: Gumbel-Softmax temperature during training.
         init_keep_bias: initial bias of the selector's "keep" logit over its "drop" logit, so that training
             starts from keeping most tokens (0 starts from keeping half of them in each selector).
-        eval_keep_threshold: in eval, keep a token when its keep probability exceeds this (0.5 is the
-            argmax). Training samples decisions, so a selector whose keep probabilities sit between 0.5
-            and 1 keeps fewer tokens in training than at eval; raising the threshold trades accuracy for
-            tokens after training.
+        eval_keep_threshold: ``None`` (default): in eval, each video keeps the number of tokens training
+            keeps on average (``round(sum p)``, its most probable ones; see ``SpatioTemporalSelector``).
+            A float: keep a token when its keep probability exceeds it (0.5 is the argmax). Training
+            samples decisions, so a selector whose keep probabilities sit between 0.5 and 1 keeps fewer
+            tokens in training than at a threshold; raising the threshold trades accuracy for tokens.
         selection_gradient: how unselected tokens leave attention in training: ``"attention_policy"``
             (attention weights multiplied by ``U`` and renormalised, DynamicViT; dropped tokens keep a
             gradient) or ``"masked_multiply"`` (the paper's ``Y = U X`` with dropped keys masked; only kept
@@ -149,7 +150,7 @@ class DTFormerConfig:
     selector_blocks: int = 0
     gumbel_tau: float = 1.0
     init_keep_bias: float = 2.0
-    eval_keep_threshold: float = 0.5
+    eval_keep_threshold: float | None = None
     selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy"
     drop_at_eval: bool = True
     dropout: float = 0.1
@@ -175,7 +176,7 @@ class DTFormerConfig:
                 "DTFormerConfig.selection_gradient must be 'attention_policy' or 'masked_multiply', "
                 f"got {self.selection_gradient!r}"
             )
-        if not 0.0 < self.eval_keep_threshold < 1.0:
+        if self.eval_keep_threshold is not None and not 0.0 < self.eval_keep_threshold < 1.0:
             raise ValueError(
                 f"DTFormerConfig.eval_keep_threshold must be in (0, 1), got {self.eval_keep_threshold}"
             )

@@ -67,7 +67,8 @@ class LaIARModule(LightningModule):
         selector_blocks: transformer blocks that give the selectors video context (see ``DTFormerConfig``).
         selection_gradient: ``"attention_policy"`` or ``"masked_multiply"`` (see ``DTFormerConfig``).
         drop_at_eval: gather kept tokens at eval instead of masking.
-        eval_keep_threshold: keep probability above which a token is kept at eval (0.5: argmax).
+        eval_keep_threshold: ``None``: at eval each video keeps as many tokens as training keeps on
+            average; a float: the keep probability above which a token is kept (0.5: argmax).
         use_sim: Table 2 ``L_sim``.
         use_tss: Table 2 ``L_tss``.
         use_xm: Table 2 ``L_xm`` (also builds ``P^{v2s}``).
@@ -142,7 +143,7 @@ class LaIARModule(LightningModule):
         selector_blocks: int = 0,
         selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy",
         drop_at_eval: bool = True,
-        eval_keep_threshold: float = 0.5,
+        eval_keep_threshold: float | None = None,
         use_sim: bool = True,
         use_tss: bool = True,
         use_xm: bool = True,

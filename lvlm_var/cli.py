@@ -36,6 +36,7 @@ Data commands:
   generate-synthetic  write the embedded synthetic data sets in the real file formats
                       (NTU .skeleton, NW-UCLA JSON, Action Genome pickles, Charades csv, box features)
   inspect PATH        print what a data file holds, or the reason it is bad
+  extract-features    Action Genome RGB frames -> person/object/union RoI features (box-feature .npz)
 
 Run `lvlm-var <command> --help` for a command's options.
 """
@@ -164,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         return _generate_synthetic(rest)
     if command == "inspect":
         return _inspect(rest)
+    if command == "extract-features":
+        from datamodules.box_feature_extraction import main as extract_features_main
+
+        return extract_features_main(rest)
     if command in _LIGHTNING_SUBCOMMANDS:
         from lvlm_var.distributed import end_distributed
 

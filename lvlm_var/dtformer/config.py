@@ -232,6 +232,9 @@ class LaIARConfig:
             read it as the same architecture with separate weights (``False``, default); ``True`` shares
             the transformer and selectors (the relation encoders and heads are always per branch).
         cross_modal_head: build ``P^{v2s}`` (needed only by ``L_xm``).
+        head_prior: initial probability of every class in the multi-label heads: their biases start at
+            ``-log((1 - p) / p)`` (RetinaNet's prior initialisation), so training does not spend its first
+            steps pushing ``C`` logits from ``p = 0.5`` down to a rare positive rate. ``None``: bias 0.
     """
 
     num_classes: int
@@ -239,9 +242,12 @@ class LaIARConfig:
     dtformer: DTFormerConfig = field(default_factory=DTFormerConfig)
     share_weights: bool = False
     cross_modal_head: bool = True
+    head_prior: float | None = None
 
     def __post_init__(self) -> None:
         _check_positive(self, "num_classes")
+        if self.head_prior is not None and not 0.0 < self.head_prior < 1.0:
+            raise ValueError(f"LaIARConfig.head_prior must be in (0, 1) or None, got {self.head_prior}")
         if self.encoder.embed_dim != self.dtformer.dim:
             raise ValueError(
                 f"LaIARConfig: encoder.embed_dim ({self.encoder.embed_dim}) must equal dtformer.dim "
@@ -261,7 +267,7 @@ class LaIARConfig:
         dtformer = getattr(DTFormerConfig, name)()
         encoder_keys = {f.name for f in fields(RelationEncoderConfig)}
         dtformer_keys = {f.name for f in fields(DTFormerConfig)}
-        model_keys = {"share_weights", "cross_modal_head"}
+        model_keys = {"share_weights", "cross_modal_head", "head_prior"}
         unknown = set(overrides) - encoder_keys - dtformer_keys - model_keys
         if unknown:
             valid = ", ".join(sorted(encoder_keys | dtformer_keys | model_keys))

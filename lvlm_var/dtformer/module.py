@@ -19,6 +19,7 @@ from lvlm_var.dtformer.explain import Naming, TripletVocabulary, explain_video
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
 from lvlm_var.explanation import ExplanationRecord
+from lvlm_var.present_class_map import PresentClassAveragePrecision
 
 __all__ = ["LaIARModule"]
 
@@ -32,7 +33,9 @@ class LaIARModule(LightningModule):
     ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``, ``train/loss_tss``,
     ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the
     video branch only (dropping unselected tokens unless ``drop_at_eval=False``) and log ``{stage}/loss``
-    (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision) or ``{stage}/mAR``
+    (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision over all classes, a
+    class without positives counted as 0) and ``{stage}/mAP_present`` (over the classes with a positive,
+    warning once with their names when some have none), or ``{stage}/mAR``
     (macro recall, the CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
 
     Step outputs (read by ``TokenRetentionLogger`` and ``ExplanationWriter``): ``tokens_kept``,
@@ -216,7 +219,9 @@ class LaIARModule(LightningModule):
             "max_pairs": max_pairs,
         }
         overrides.update({k: v for k, v in optional.items() if v is not None})
-        self.model = LaIAR(LaIARConfig.preset(preset, num_classes, **overrides))
+        # multi-label heads start at one positive class a video (see LaIARConfig.head_prior)
+        head_prior = 1.0 / num_classes if multi_label and num_classes > 1 else None
+        self.model = LaIAR(LaIARConfig.preset(preset, num_classes, head_prior=head_prior, **overrides))
         self.criterion = LaIARLoss(
             LaIARLossConfig(
                 multi_label=multi_label,
@@ -239,7 +244,10 @@ class LaIARModule(LightningModule):
     def _metrics(self, prefix: str) -> MetricCollection:
         num_classes = self.hparams.num_classes
         if self.hparams.multi_label:
-            metrics = {"mAP": MultilabelAveragePrecision(num_labels=num_classes, average="macro")}
+            metrics = {
+                "mAP": MultilabelAveragePrecision(num_labels=num_classes, average="macro"),
+                "mAP_present": PresentClassAveragePrecision(self.class_names),
+            }
         else:
             metrics = {
                 "mAR": MulticlassRecall(num_classes=num_classes, average="macro"),

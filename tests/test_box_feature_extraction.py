@@ -158,3 +158,11 @@ def test_missing_weights_say_where_to_get_them(tmp_path: Path) -> None:
         ValueError, match=r"unknown detector 'yolo'; valid detectors: fasterrcnn_resnet50_fpn_v2"
     ):
         ExtractionConfig(detector="yolo")
+
+
+@pytest.mark.slow  # about a minute on a free CPU core, several on a loaded one
+def test_frames_to_features_to_laiar_end_to_end(tmp_path: Path) -> None:
+    from experiments.demo_rgb import run_demo_rgb
+
+    metrics = run_demo_rgb(tmp_path, num_videos=6, overrides=["--trainer.fast_dev_run", "1"])
+    assert 0.0 <= metrics["test/mAP"] <= 1.0 and metrics["extract_frames_per_s"] > 0

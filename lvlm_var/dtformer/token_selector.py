@@ -123,7 +123,8 @@ class SpatioTemporalSelector(nn.Module):
         eval_threshold: keep probability above which a token is kept in eval mode; ``None`` (default)
             keeps, per video, the expected number of pairs that training keeps: the ``round(sum p)`` pairs
             of highest ``p = p_temporal * p_spatial``, chosen jointly (two separate top-k choices would
-            keep their intersection, fewer than training's product of samples keeps).
+            keep their intersection, fewer than training's product of samples keeps). With one selector
+            on, it keeps its own expected count: of frames (temporal) or of pairs (spatial).
     """
 
     def __init__(
@@ -172,8 +173,10 @@ class SpatioTemporalSelector(nn.Module):
         if (
             self.training
             or self.eval_threshold is not None
-            or (self.temporal is None and self.spatial is None)
+            or self.temporal is None
+            or self.spatial is None
         ):
+            # one selector alone already keeps its expected count (of frames, or of pairs) in eval
             return Selection(
                 keep=temporal.unsqueeze(-1) * spatial,
                 temporal=temporal,

@@ -333,9 +333,8 @@ class BoxFeatureExtractor(nn.Module):
         keep = found["scores"] >= self.config.score_threshold
         labels, boxes, scores = found["labels"][keep], found["boxes"][keep], found["scores"][keep]
         visible = [o for o in frame.objects if o.visible and o.box_xyxy is not None]
-        annotated = torch.tensor([o.box_xyxy for o in visible], dtype=torch.float32, device=boxes.device).reshape(
-            -1, 4
-        )
+        annotated = torch.tensor([o.box_xyxy for o in visible], dtype=torch.float32, device=boxes.device)
+        annotated = annotated.reshape(-1, 4)
         classes = ag_classes_of_detections(
             labels, boxes, annotated, [o.class_index for o in visible], self.config.match_iou
         )

@@ -30,6 +30,7 @@ import argparse
 import functools
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from .bad_samples import BadSamplePolicy, OnBadSample, check_on_bad_sample
 from .formats.action_genome import AGFrame, read_action_genome
 from .formats.box_features import BoxFeatures, box_feature_path, write_box_features
 from .formats.class_names import AG_OBJECT_CLASSES
+from .formats.errors import DataFormatError
 from .formats.frames import frame_path, read_frame
 
 __all__ = [
@@ -494,6 +496,10 @@ def main(argv: list[str] | None = None) -> int:
         device=args.device,
     )
     frames_dir = args.frames_dir or args.ag_dir / "frames"
-    summary = extract_features(args.ag_dir / "annotations", frames_dir, args.out, config)
+    try:
+        summary = extract_features(args.ag_dir / "annotations", frames_dir, args.out, config)
+    except (DataFormatError, FileNotFoundError) as error:
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        return 1
     print(json.dumps(summary, indent=1))
     return 0

@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 TORCH_PIN := torch==2.14.1 torchvision==0.29.1
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-full lint bench ablation fit validate test-exp predict data clean
+.PHONY: help install demo test test-full lint bench ablation fit validate test-exp predict data clean \
+	data-charades extract-features demo-rgb
 
 help: ## show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -27,6 +28,21 @@ $(DATA)/.complete: | $(STAMP)
 	$(CLI) generate-synthetic --out $(DATA)
 
 data: $(DATA)/.complete ## generate the embedded synthetic data sets (seconds)
+
+CHARADES_SYN ?= data/synthetic_charades
+$(CHARADES_SYN)/charades/Charades_v1_classes.txt: | $(STAMP)
+	$(PY) -m datamodules.synthetic.charades_scale --out $(CHARADES_SYN)
+
+data-charades: $(CHARADES_SYN)/charades/Charades_v1_classes.txt ## the Charades-scale synthetic set (157 classes, ~1 min)
+
+AG ?= data/action_genome
+extract-features: $(STAMP) ## RoI features of AG=data/action_genome frames: features_oracle/ and features_detected/ (WEIGHTS=file)
+	$(CLI) extract-features --ag-dir $(AG) --out $(AG)/features_oracle --mode oracle $(if $(WEIGHTS),--weights $(WEIGHTS))
+	$(CLI) extract-features --ag-dir $(AG) --out $(AG)/features_detected --mode predicted $(if $(WEIGHTS),--weights $(WEIGHTS))
+
+RGB_DEMO ?= data/synthetic_rgb
+demo-rgb: $(STAMP) ## synthetic PNG frames -> extract-features (RANDOM-INIT detector) -> LaIAR fit + test
+	$(PY) -m experiments.demo_rgb --out $(RGB_DEMO)
 
 demo: $(STAMP) $(DATA)/.complete ## install, generate data, run the main job and print its results
 	$(PY) -m experiments.demo --data $(DATA)

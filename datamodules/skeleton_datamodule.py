@@ -193,7 +193,9 @@ class NTUSkeletonDataModule(StoreDataModule):
             raise ValueError(f"clip_length must be >= 1, got {clip_length}")
         self.source = _resolve_source(source, self.benchmark.dataset, self.data_dir)
         if missing_skeletons_file == "auto":
-            missing_skeletons_file = _official_missing_list(self.data_dir, self.benchmark.num_classes, self.source)
+            missing_skeletons_file = _official_missing_list(
+                self.data_dir, self.benchmark.num_classes, self.source
+            )
         if missing_skeletons_file is not None and self.source == "nwucla":
             raise ValueError("missing_skeletons_file applies to NTU RGB+D only; NW-UCLA has no such list")
         self.missing_skeletons_file = (

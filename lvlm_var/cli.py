@@ -44,6 +44,7 @@ Data commands:
   generate-synthetic  write the embedded synthetic data sets in the real file formats
                       (NTU .skeleton, NW-UCLA JSON, Action Genome pickles, Charades csv, box features)
   inspect PATH        print what a data file holds, or the reason it is bad
+  extract-features    Action Genome RGB frames -> person/object/union RoI features (box-feature .npz)
   prepare-data        build an experiment's data store once (parallel parse), e.g. for a cluster:
                       lvlm-var prepare-data --config EXP.yaml --data.init_args.store litdata
                         --data.init_args.store_uri s3://bucket/ntu120
@@ -170,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         return _report(rest)
     if command == "prepare-data":
         return _prepare_data(rest)
+    if command == "extract-features":
+        from datamodules.box_feature_extraction import main as extract_features_main
+
+        return extract_features_main(rest)
     if command in _LIGHTNING_SUBCOMMANDS:
         return _run_lightning(command, argv, quiet, debug)
     print(f"lvlm-var: unknown command '{command}'\n\n{_OVERVIEW}", file=sys.stderr)

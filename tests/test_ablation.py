@@ -41,7 +41,7 @@ def test_a_row_fits_tests_and_scores_its_explanations(synthetic_root: Path, tmp_
     assert 0.0 <= result["explanation_rate"] <= 1.0
     assert (tmp_path / "no_scheme" / "explanations.jsonl").stat().st_size > 0
     assert (tmp_path / "no_scheme" / "faithfulness.json").is_file() and "test/faithfulness_uncited" in result
-    sweep = sweep_keep_threshold(result["checkpoint"], thresholds=(0.5, 0.999999))
+    sweep = sweep_keep_threshold(result["checkpoint"], thresholds=(None, 0.999999))
     assert sweep[0]["mAP"] == pytest.approx(result["test/mAP"])
     assert sweep[0]["num"] == pytest.approx(result["test/tokens_kept"])
     assert sweep[1]["num"] < sweep[0]["num"]

@@ -49,7 +49,7 @@ def test_selector_is_binary_in_forward_and_passes_gradients() -> None:
 
 def test_selector_is_deterministic_in_eval_and_thresholded() -> None:
     torch.manual_seed(0)
-    selector = TokenSelector(dim=8, hidden=8, tau=1.0, init_keep_bias=0.0).eval()
+    selector = TokenSelector(dim=8, hidden=8, tau=1.0, init_keep_bias=0.0, eval_threshold=0.5).eval()
     tokens, context, mask = torch.randn(2, 50, 8), torch.randn(2, 8), torch.ones(2, 50, dtype=torch.bool)
     keep, probability = selector(tokens, context, mask)
     assert torch.equal(keep, selector(tokens, context, mask)[0])
@@ -69,7 +69,9 @@ def test_selector_is_deterministic_in_eval_and_thresholded() -> None:
 def test_spatio_temporal_selection_multiplies_and_respects_switches() -> None:
     tokens, mask = _inputs()
     context = torch.zeros(tokens.shape[0], TINY.dim)
-    both = SpatioTemporalSelector(TINY.dim, 8, 1.0, 0.0, temporal=True, spatial=True).eval()
+    both = SpatioTemporalSelector(
+        TINY.dim, 8, 1.0, 0.0, temporal=True, spatial=True, eval_threshold=0.5
+    ).eval()
     selection = both(tokens, context, mask)
     assert selection.temporal.shape == mask.shape[:2] and selection.spatial.shape == mask.shape
     torch.testing.assert_close(selection.keep, selection.temporal.unsqueeze(-1) * selection.spatial)

@@ -18,6 +18,7 @@ __all__ = [
     "BoxFeatureFormatError",
     "CAD120FormatError",
     "UnsafePickleError",
+    "FrameFormatError",
 ]
 
 
@@ -71,3 +72,7 @@ class CAD120FormatError(DataFormatError):
 
 class UnsafePickleError(DataFormatError):
     """A pickle asked to construct something other than builtins or numpy arrays."""
+
+
+class FrameFormatError(DataFormatError):
+    """An RGB frame image (``frames/<VIDEO>.mp4/<FRAME>.png``) is missing, truncated or not an image."""

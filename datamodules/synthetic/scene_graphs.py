@@ -421,6 +421,29 @@ def _generate_video(
         if noise is not None and noise.random() < config.distractor_change_probability:
             _distractor_change(noise, obj, contacting[obj], states)
 
+    frames = _layout_frames(
+        rng, keys, frame_numbers, contacting, action_objects, split,
+        noise=noise, config=config, changes=changes,
+    )
+    subject = f"H{_ID_ALPHABET[int(rng.integers(10, 36))]}{int(rng.integers(10, 100))}"
+    return _Video(frames, transitions, subject, _SCENES[int(rng.integers(len(_SCENES)))])
+
+
+def _layout_frames(
+    rng: np.random.Generator,
+    keys: list[str],
+    frame_numbers: np.ndarray,
+    contacting: dict[str, list[str]],
+    action_objects: set[str],
+    split: str,
+    noise: np.random.Generator | None = None,
+    config: SyntheticSceneGraphConfig | None = None,
+    changes: dict[str, int] | None = None,
+) -> list[AGFrame]:
+    """Boxes and relations of every frame, given each object's contacting relation per frame (the action
+    objects always visible, distractors hidden now and then). With ``noise`` (its own random stream) and
+    ``config``, Action Genome's annotation noise: action objects missed away from their ``changes`` step,
+    spatial relations redrawn."""
     names = list(contacting)
     order = [names[i] for i in rng.permutation(len(names))]
     width, height = _FRAME_SIZES[int(rng.integers(len(_FRAME_SIZES)))]
@@ -465,8 +488,7 @@ def _generate_video(
         frames.append(
             AGFrame(key, int(frame_numbers[t]), (width, height), tuple(float(v) for v in person_box), objects)
         )
-    subject = f"H{_ID_ALPHABET[int(rng.integers(10, 36))]}{int(rng.integers(10, 100))}"
-    return _Video(frames, transitions, subject, _SCENES[int(rng.integers(len(_SCENES)))])
+    return frames
 
 
 def _distractor_change(rng: np.random.Generator, obj: str, relations: list[str], states: list[str]) -> None:

@@ -135,10 +135,11 @@ class DTFormerConfig:
         gumbel_tau: Gumbel-Softmax temperature during training.
         init_keep_bias: initial bias of the selector's "keep" logit over its "drop" logit, so that training
             starts from keeping most tokens (0 starts from keeping half of them in each selector).
-        eval_keep_threshold: in eval, keep a token when its keep probability exceeds this (0.5 is the
-            argmax). Training samples decisions, so a selector whose keep probabilities sit between 0.5
-            and 1 keeps fewer tokens in training than at eval; raising the threshold trades accuracy for
-            tokens after training.
+        eval_keep_threshold: ``None`` (default): in eval, each video keeps the number of tokens training
+            keeps on average (``round(sum p)``, its most probable ones; see ``SpatioTemporalSelector``).
+            A float: keep a token when its keep probability exceeds it (0.5 is the argmax). Training
+            samples decisions, so a selector whose keep probabilities sit between 0.5 and 1 keeps fewer
+            tokens in training than at a threshold; raising the threshold trades accuracy for tokens.
         selection_gradient: how unselected tokens leave attention in training: ``"attention_policy"``
             (attention weights multiplied by ``U`` and renormalised, DynamicViT; dropped tokens keep a
             gradient) or ``"masked_multiply"`` (the paper's ``Y = U X`` with dropped keys masked; only kept
@@ -161,7 +162,7 @@ class DTFormerConfig:
     selector_blocks: int = 0
     gumbel_tau: float = 1.0
     init_keep_bias: float = 2.0
-    eval_keep_threshold: float = 0.5
+    eval_keep_threshold: float | None = None
     selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy"
     drop_at_eval: bool = True
     dropout: float = 0.1
@@ -187,7 +188,7 @@ class DTFormerConfig:
                 "DTFormerConfig.selection_gradient must be 'attention_policy' or 'masked_multiply', "
                 f"got {self.selection_gradient!r}"
             )
-        if not 0.0 < self.eval_keep_threshold < 1.0:
+        if self.eval_keep_threshold is not None and not 0.0 < self.eval_keep_threshold < 1.0:
             raise ValueError(
                 f"DTFormerConfig.eval_keep_threshold must be in (0, 1), got {self.eval_keep_threshold}"
             )
@@ -249,6 +250,10 @@ class LaIARConfig:
             the transformer and selectors (the relation encoders and heads are always per branch).
         cross_modal_head: build ``P^{v2s}`` (needed only by ``L_xm``; ``LaIARModule`` builds it exactly
             when its loss uses ``L_xm``).
+        head_prior: initial probability of every class in the multi-label heads: their biases start at
+            ``-log((1 - p) / p)`` (RetinaNet's prior initialisation), so training does not spend its first
+            steps pushing ``C`` logits from ``p = 0.5`` down to a rare positive rate. ``None``: bias 0
+            (``LaIARModule`` fills in ``1 / C`` for a multi-label loss).
 
     ``encoder`` and ``dtformer`` may be given as dicts (as ``dataclasses.asdict`` stores them in checkpoints).
     """
@@ -261,6 +266,7 @@ class LaIARConfig:
     dtformer: DTFormerConfig = field(default_factory=DTFormerConfig)
     share_weights: bool = False
     cross_modal_head: bool = True
+    head_prior: float | None = None
 
     def __post_init__(self) -> None:
         _check_positive(self, "num_classes")
@@ -268,6 +274,8 @@ class LaIARConfig:
             self.encoder = RelationEncoderConfig(**self.encoder)
         if isinstance(self.dtformer, dict):
             self.dtformer = DTFormerConfig(**self.dtformer)
+        if self.head_prior is not None and not 0.0 < self.head_prior < 1.0:
+            raise ValueError(f"LaIARConfig.head_prior must be in (0, 1) or None, got {self.head_prior}")
         if self.encoder.embed_dim != self.dtformer.dim:
             raise ValueError(
                 f"LaIARConfig: encoder.embed_dim ({self.encoder.embed_dim}) must equal dtformer.dim "

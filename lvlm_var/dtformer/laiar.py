@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -70,6 +71,11 @@ class LaIAR(nn.Module):
         self.video_to_language_head = (
             nn.Linear(config.dtformer.dim, config.num_classes) if config.cross_modal_head else None
         )
+        if config.head_prior is not None:
+            bias = -math.log((1.0 - config.head_prior) / config.head_prior)
+            for head in (self.video_head, self.language_head, self.video_to_language_head):
+                if head is not None:
+                    nn.init.constant_(head.bias, bias)
 
     def forward_features(
         self,

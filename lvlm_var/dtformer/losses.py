@@ -24,16 +24,22 @@ __all__ = [
 def classification_loss(logits: Tensor, labels: Tensor, multi_label: bool) -> Tensor:
     """``L_v`` or ``L_s``: BCE-with-logits over classes (multi-label) or softmax cross-entropy.
 
+    The multi-label loss sums its ``C`` binary terms (and averages over the batch), as ``L_xm`` does, so
+    its weight against ``L_sim``, ``L_tss`` and ``L_xm`` does not fall with the number of classes. A mean
+    over classes made it ``C`` times smaller: at Charades' 157 classes with about 7 positives a video,
+    the auxiliary terms outweighed it and the video branch learned nearly nothing (see the README).
+
     Args:
         logits: ``(B, C)``.
         labels: ``(B, C)`` multi-hot float (multi-label) or ``(B,)`` long class indices.
         multi_label: which of the two.
 
     Returns:
-        scalar, mean over the batch (and over classes for BCE).
+        scalar: mean over the batch of the summed BCE over classes, or of the cross-entropy.
     """
     if multi_label:
-        return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+        per_class = F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype), reduction="none")
+        return per_class.sum(-1).mean()
     return F.cross_entropy(logits, labels)
 
 

@@ -26,6 +26,7 @@ from lvlm_var.dtformer.explain import (
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
 from lvlm_var.explanation import CitedEvidence, ClassExplanation, ExplanationRecord, select_rows
+from lvlm_var.present_class_map import PresentClassAveragePrecision
 from lvlm_var.random_state import RandomStateCheckpointing
 from lvlm_var.schedule import WarmupCosine
 
@@ -48,8 +49,11 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
     ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``, ``train/loss_tss``,
     ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the
     video branch only (dropping unselected tokens unless ``model.dtformer.drop_at_eval=False``) and log
-    ``{stage}/loss`` (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision) or
-    ``{stage}/mAR`` (macro recall, the CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
+    ``{stage}/loss``
+    (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision over all classes, a
+    class without positives counted as 0) and ``{stage}/mAP_present`` (over the classes with a positive,
+    warning once with their names when some have none), or ``{stage}/mAR``
+    (macro recall, the CAD-120 mean average recall) and ``{stage}/acc`` (single-label).
 
     Step outputs (read by ``TokenRetentionLogger`` and ``ExplanationWriter``): ``tokens_kept``,
     ``tokens_total``, ``temporal_keep_rate``, ``spatial_keep_rate`` (all ``(B,)``), and in test / predict
@@ -80,7 +84,12 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         self.loss_config = _as_config(LaIARLossConfig, loss)
         self.optim_config = _as_config(OptimConfig, optim)
         self.explain_config = _as_config(ExplainConfig, explain)
-        self.config = replace(_as_config(LaIARConfig, model), cross_modal_head=self.loss_config.use_xm)
+        config = _as_config(LaIARConfig, model)
+        # multi-label heads start at the class prior 1/C unless the config sets one (see LaIARConfig)
+        prior = config.head_prior
+        if prior is None and self.loss_config.multi_label and config.num_classes > 1:
+            prior = 1.0 / config.num_classes
+        self.config = replace(config, cross_modal_head=self.loss_config.use_xm, head_prior=prior)
         self.save_hyperparameters(ignore=["model", "loss", "optim", "explain"])
         self.hparams.update(
             model=asdict(self.config),
@@ -102,7 +111,10 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
     def _metrics(self, prefix: str) -> MetricCollection:
         num_classes = self.config.num_classes
         if self.loss_config.multi_label:
-            metrics = {"mAP": MultilabelAveragePrecision(num_labels=num_classes, average="macro")}
+            metrics = {
+                "mAP": MultilabelAveragePrecision(num_labels=num_classes, average="macro"),
+                "mAP_present": PresentClassAveragePrecision(self.config.class_names),
+            }
         else:
             metrics = {
                 "mAR": MulticlassRecall(num_classes=num_classes, average="macro"),

@@ -60,6 +60,7 @@ from .scene_graphs import (
     SyntheticTransition,
     _features,
     _layout_frames,
+    _output_paths,
     _Prototypes,
     _Video,
     _video_ids,
@@ -186,14 +187,7 @@ def write_synthetic_charades_scale(
     )
     actions = charades_scale_actions()
     out_dir = Path(out_dir)
-    paths = {
-        "annotations": out_dir / "action_genome" / "annotations",
-        "features": out_dir / "action_genome" / "features",
-        "truth": out_dir / "action_genome" / "synthetic_truth.json",
-        "charades_train": out_dir / "charades" / "Charades_v1_train.csv",
-        "charades_test": out_dir / "charades" / "Charades_v1_test.csv",
-        "charades_classes": out_dir / "charades" / "Charades_v1_classes.txt",
-    }
+    paths = _output_paths(out_dir)
     seeds = np.random.SeedSequence(seed).spawn(num_videos + 1)
     shared = np.random.default_rng(seeds[0])
     prototypes = _Prototypes(

@@ -268,14 +268,7 @@ def write_synthetic_scene_graphs(
         raise ValueError(f"feature_dim must be >= 1, got {feature_dim}")
     config = config or SyntheticSceneGraphConfig()
     out_dir = Path(out_dir)
-    paths = {
-        "annotations": out_dir / "action_genome" / "annotations",
-        "features": out_dir / "action_genome" / "features",
-        "truth": out_dir / "action_genome" / "synthetic_truth.json",
-        "charades_train": out_dir / "charades" / "Charades_v1_train.csv",
-        "charades_test": out_dir / "charades" / "Charades_v1_test.csv",
-        "charades_classes": out_dir / "charades" / "Charades_v1_classes.txt",
-    }
+    paths = _output_paths(out_dir)
     seeds = np.random.SeedSequence(seed).spawn(num_videos + 1)
     shared = np.random.default_rng(seeds[0])
     prototypes = _Prototypes(
@@ -428,6 +421,18 @@ def _generate_video(
     subject = f"H{_ID_ALPHABET[int(rng.integers(10, 36))]}{int(rng.integers(10, 100))}"
     return _Video(frames, transitions, subject, _SCENES[int(rng.integers(len(_SCENES)))])
 
+
+
+def _output_paths(out_dir: Path) -> dict[str, Path]:
+    """Where a synthetic Action Genome + Charades set goes: the official layout under ``out_dir``."""
+    return {
+        "annotations": out_dir / "action_genome" / "annotations",
+        "features": out_dir / "action_genome" / "features",
+        "truth": out_dir / "action_genome" / "synthetic_truth.json",
+        "charades_train": out_dir / "charades" / "Charades_v1_train.csv",
+        "charades_test": out_dir / "charades" / "Charades_v1_test.csv",
+        "charades_classes": out_dir / "charades" / "Charades_v1_classes.txt",
+    }
 
 def _layout_frames(
     rng: np.random.Generator,

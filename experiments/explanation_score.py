@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from datamodules.synthetic.scene_graphs import SyntheticTransition, read_synthetic_truth
+from datamodules.synthetic.transitions import SyntheticTransition, read_synthetic_truth
 from lvlm_var.explanation import EvidenceStep, ExplanationRecord
 
 __all__ = ["ExplanationScore", "names_class_transition", "names_transition", "score_explanations", "main"]

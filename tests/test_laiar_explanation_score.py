@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from datamodules.synthetic.scene_graphs import SyntheticTransition
+from datamodules.synthetic.transitions import SyntheticTransition
 from experiments.ablation import SCHEME_ROWS, SELECTION_ROWS, AblationRow
 from experiments.explanation_score import names_class_transition, names_transition, score_explanations
 from lvlm_var.explanation import ClassExplanation, EvidenceStep, ExplanationRecord

@@ -1,7 +1,7 @@
 """Synthetic Action Genome / Charades data at Charades' shape: 157 classes, long tail, ~6.8 actions a video.
 
-The same layout, writers and feature model as :mod:`datamodules.synthetic.scene_graphs` (whose frame
-layout and box-feature functions it imports), with Charades' label space instead of 13 classes:
+The same frame layout (:mod:`.scene_frames`), feature model (:mod:`.box_feature_model`) and writer
+(:mod:`.scene_graph_set`) as the 13-class set of :mod:`.scene_graphs`, with Charades' label space:
 
 - the 157 real class names and codes (``CHARADES_CLASS_NAMES``), every one written to
   ``Charades_v1_classes.txt``;
@@ -26,45 +26,21 @@ and reports mAP over all classes and over the classes with positives.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from ..formats.action_genome import ActionGenomeAnnotations, write_action_genome
-from ..formats.box_features import box_feature_path, write_box_features
-from ..formats.charades import (
-    CharadesAction,
-    CharadesClass,
-    CharadesVideo,
-    write_charades_classes,
-    write_charades_csv,
-)
-from ..formats.class_names import (
-    AG_CONTACTING_RELATIONSHIPS,
-    AG_OBJECT_CLASSES,
-    AG_RELATIONSHIP_CLASSES,
-    CHARADES_CLASS_NAMES,
-)
-from .scene_graphs import (
-    _GENERIC_STATIC,
-    _ID_ALPHABET,
-    _SCENES,
-    FPS,
-    SyntheticAction,
-    SyntheticSceneGraphConfig,
-    SyntheticTransition,
-    _features,
-    _layout_frames,
-    _output_paths,
-    _Prototypes,
-    _Video,
-    _video_ids,
-)
+from ..formats.charades import CharadesAction, CharadesClass, CharadesVideo
+from ..formats.class_names import AG_CONTACTING_RELATIONSHIPS, AG_OBJECT_CLASSES, CHARADES_CLASS_NAMES
+from .box_feature_model import BoxFeatureModel
+from .scene_frames import GENERIC_STATIC, SyntheticVideo, frame_keys, layout_frames
+from .scene_graph_set import SceneGraphSetWriter, charades_row, split_videos
+from .scene_graphs import SyntheticSceneGraphConfig
+from .transitions import SyntheticAction, SyntheticTransition
 
 __all__ = ["CharadesScaleConfig", "charades_scale_actions", "write_synthetic_charades_scale"]
 
@@ -177,60 +153,24 @@ def write_synthetic_charades_scale(
     Raises:
         ValueError: ``num_videos < 2`` or ``feature_dim < 1``.
     """
-    if num_videos < 2:
-        raise ValueError(f"num_videos must be >= 2 (a train and a test video), got {num_videos}")
-    if feature_dim < 1:
-        raise ValueError(f"feature_dim must be >= 1, got {feature_dim}")
     config = config or CharadesScaleConfig()
-    feature_config = SyntheticSceneGraphConfig(
-        feature_noise=config.feature_noise, nuisance_scale=config.nuisance_scale
-    )
     actions = charades_scale_actions()
-    out_dir = Path(out_dir)
-    paths = _output_paths(out_dir)
     seeds = np.random.SeedSequence(seed).spawn(num_videos + 1)
     shared = np.random.default_rng(seeds[0])
-    prototypes = _Prototypes(
-        objects=shared.standard_normal((len(AG_OBJECT_CLASSES), feature_dim)),
-        relations=shared.standard_normal((len(AG_RELATIONSHIP_CLASSES), feature_dim)),
-    )
+    feature_model = BoxFeatureModel.draw(shared, feature_dim, config.feature_noise, config.nuisance_scale)
     class_order = shared.permutation(len(actions))
     weights = np.empty(len(actions))
     weights[class_order] = (np.arange(len(actions)) + 1.0) ** -config.tail
     weights /= weights.sum()
-    video_ids = _video_ids(shared, num_videos)
-    num_test = min(num_videos - 1, max(1, round(num_videos * config.test_fraction)))
-    test_videos = set(shared.permutation(num_videos)[:num_test].tolist())
-
-    annotations = ActionGenomeAnnotations(list(AG_OBJECT_CLASSES), list(AG_RELATIONSHIP_CLASSES), {})
-    charades: dict[str, list[CharadesVideo]] = {"train": [], "test": []}
-    truth: dict[str, list[dict]] = {}
-    paths["features"].mkdir(parents=True, exist_ok=True)
-    for stale in paths["features"].glob("*.npz"):
-        stale.unlink()
-    for number, video_id in enumerate(video_ids):
-        split = "test" if number in test_videos else "train"
+    videos = split_videos(shared, num_videos, config.test_fraction)
+    writer = SceneGraphSetWriter(Path(out_dir))
+    for number, (video_id, split) in enumerate(videos):
         layout_seed, feature_seed = seeds[number + 1].spawn(2)
         rng = np.random.default_rng(layout_seed)
         video = _generate_video(rng, video_id, split, config, actions, weights)
-        annotations.videos[video_id] = video.frames
-        features = _features(np.random.default_rng(feature_seed), video, prototypes, feature_config)
-        write_box_features(box_feature_path(paths["features"], video_id), features)
-        charades[split].append(_charades_row(rng, video_id, video))
-        truth[video_id] = [asdict(t) for t in video.transitions]
-
-    write_action_genome(paths["annotations"], annotations)
-    paths["charades_classes"].parent.mkdir(parents=True, exist_ok=True)
-    write_charades_csv(paths["charades_train"], charades["train"])
-    write_charades_csv(paths["charades_test"], charades["test"])
-    write_charades_classes(
-        paths["charades_classes"], [CharadesClass(i, a.code, a.name) for i, a in enumerate(actions)]
-    )
-    definitions = [asdict(a) for a in actions]
-    paths["truth"].write_text(
-        json.dumps({"fps": FPS, "actions": definitions, "videos": truth}, indent=1, sort_keys=True) + "\n"
-    )
-    return paths
+        features = feature_model.features(np.random.default_rng(feature_seed), video.frames)
+        writer.add(split, video, features, _charades_row(rng, video_id, video))
+    return writer.finish([CharadesClass(i, a.code, a.name) for i, a in enumerate(actions)], actions)
 
 
 def _generate_video(
@@ -240,13 +180,10 @@ def _generate_video(
     config: CharadesScaleConfig,
     actions: tuple[SyntheticAction, ...],
     weights: np.ndarray,
-) -> _Video:
+) -> SyntheticVideo:
     num_frames = int(rng.integers(config.frames_per_video[0], config.frames_per_video[1] + 1))
     num_actions = min(config.max_actions, 1 + int(rng.poisson(config.mean_actions - 1.0)))
-    frame_numbers = np.cumsum(
-        np.concatenate([rng.integers(1, 60, size=1), rng.integers(4, 40, size=num_frames - 1)])
-    )
-    keys = [f"{video_id}.mp4/{n:06d}.png" for n in frame_numbers]
+    frame_numbers, keys = frame_keys(rng, video_id, num_frames)
     contacting: dict[str, list[str]] = {}
     transitions: list[SyntheticTransition] = []
     # draw without replacement by the long-tailed weights, one action per object
@@ -260,17 +197,7 @@ def _generate_video(
         margin = max(1, num_frames // 4)
         change = int(rng.integers(margin, num_frames - margin + 1))
         contacting[obj] = [action.relation_before] * change + [action.relation_after] * (num_frames - change)
-        transitions.append(
-            SyntheticTransition(
-                action.code,
-                action.name,
-                obj,
-                action.relation_before,
-                action.relation_after,
-                keys[change],
-                change,
-            )
-        )
+        transitions.append(SyntheticTransition.of(action, obj, keys, change))
     action_objects = set(contacting)
     free = [o for o in AG_OBJECT_CLASSES[1:] if o not in contacting]
     num_distractors = int(rng.integers(config.distractors[0], config.distractors[1] + 1))
@@ -279,16 +206,16 @@ def _generate_video(
         states = sorted(
             {r for a in actions if a.objects[0] == obj for r in (a.relation_before, a.relation_after)}
         )
-        states = states or list(_GENERIC_STATIC)
+        states = states or list(GENERIC_STATIC)
         contacting[str(obj)] = [states[int(rng.integers(len(states)))]] * num_frames
-    frames = _layout_frames(rng, keys, frame_numbers, contacting, action_objects, split)
-    subject = f"H{_ID_ALPHABET[int(rng.integers(10, 36))]}{int(rng.integers(10, 100))}"
-    return _Video(frames, transitions, subject, _SCENES[int(rng.integers(len(_SCENES)))])
+    frames = layout_frames(rng, keys, frame_numbers, contacting, action_objects, split)
+    return SyntheticVideo.draw(rng, frames, transitions)
 
 
-def _charades_row(rng: np.random.Generator, video_id: str, video: _Video) -> CharadesVideo:
-    length = round(video.frames[-1].frame_index / FPS + 1.0, 2)
-    seconds = {f.key: f.frame_index / FPS for f in video.frames}
+def _charades_row(rng: np.random.Generator, video_id: str, video: SyntheticVideo) -> CharadesVideo:
+    # Charades' spans start before the relation change and end after it, so a video's actions overlap
+    length = video.length
+    seconds = video.seconds
     actions = []
     for transition in video.transitions:
         change = seconds[transition.change_frame]
@@ -301,20 +228,7 @@ def _charades_row(rng: np.random.Generator, video_id: str, video: _Video) -> Cha
                 round(min(length, end), 2),
             )
         )
-    names = [t.action_name.lower() for t in video.transitions]
-    return CharadesVideo(
-        id=video_id,
-        subject=video.subject,
-        scene=video.scene,
-        actions=actions,
-        length=length,
-        quality=7,
-        relevance=7,
-        verified="Yes",
-        script="A person is " + ", then ".join(names) + ".",
-        objects=sorted({AG_OBJECT_CLASSES[o.class_index] for f in video.frames for o in f.objects}),
-        descriptions="Synthetic Charades-scale video: " + ", ".join(names) + ".",
-    )
+    return charades_row(video_id, video, actions, "Charades-scale")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,13 +1,7 @@
 """Synthetic Action Genome / Charades data whose actions are human-object relation transitions.
 
-Writes the real layouts, through the real writers, so the demo and the tests read it with the real
-readers::
-
-    out_dir/action_genome/annotations/{object,relationship}_classes.txt, person_bbox.pkl,
-                                      object_bbox_and_relationship.pkl, frame_list.txt
-    out_dir/action_genome/features/<VIDEO_ID>.npz      (datamodules.formats.box_features)
-    out_dir/action_genome/synthetic_truth.json          (the transition behind every action label)
-    out_dir/charades/Charades_v1_{train,test}.csv, Charades_v1_classes.txt
+Written in the official layouts through the real writers (:mod:`.scene_graph_set`), so the demo and the
+tests read it with the real readers.
 
 Each action is one contacting-relationship transition on one object, read the way LaIAR reads
 actions (e.g. "Putting a box somewhere" = ``holding -> not_contacting`` on a box). The same objects
@@ -15,11 +9,9 @@ appear in actions with reversed transitions (put / take, sit / stand up, lie dow
 / off) and as distractors holding either state statically, so neither object presence nor the set of
 relations seen identifies an action: only the order of the relation change does.
 
-Box features carry the object class and the relations only through noise: every feature is a fixed
-random class prototype (plus relation prototypes for the union box) and a per-video scene offset,
-mixed by a per-video random linear map (the scene / camera nuisance) plus Gaussian noise. A video
-model must learn to read the relation from them; the language branch reads it from the names. Boxes
-drift at random, independently of the relations, so geometry gives nothing away.
+Box features carry the object class and the relations only through noise (:mod:`.box_feature_model`);
+boxes drift at random, independently of the relations, so geometry gives nothing away
+(:mod:`.scene_frames`).
 
 The noise is set where language knowledge pays, as LaIAR's premise has it for real detector features:
 trained alone for 40 epochs (seed 0), LaIAR's video branch reaches test mAP 0.98 at ``feature_noise=0.5``
@@ -41,27 +33,17 @@ only the 13 classes used, so the synthetic label space has 13 classes, each with
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from ..formats.action_genome import ActionGenomeAnnotations, AGFrame, AGObject, write_action_genome
-from ..formats.box_features import BoxFeatures, box_feature_path, write_box_features
-from ..formats.charades import (
-    CharadesAction,
-    CharadesClass,
-    CharadesVideo,
-    write_charades_classes,
-    write_charades_csv,
-)
-from ..formats.class_names import (
-    AG_ATTENTION_RELATIONSHIPS,
-    AG_OBJECT_CLASSES,
-    AG_RELATIONSHIP_CLASSES,
-    AG_SPATIAL_RELATIONSHIPS,
-)
+from ..formats.charades import CharadesAction, CharadesClass, CharadesVideo
+from ..formats.class_names import AG_OBJECT_CLASSES
+from .box_feature_model import BoxFeatureModel
+from .scene_frames import GENERIC_STATIC, SyntheticVideo, frame_keys, layout_frames
+from .scene_graph_set import SceneGraphSetWriter, charades_row, split_videos
+from .transitions import SyntheticAction, SyntheticTransition, read_synthetic_truth
 
 __all__ = [
     "SyntheticAction",
@@ -71,33 +53,6 @@ __all__ = [
     "write_synthetic_scene_graphs",
     "read_synthetic_truth",
 ]
-
-FPS = 24.0
-_SCENES = ("Kitchen", "Bedroom", "Living room", "Bathroom", "Dining room", "Home Office", "Hallway", "Pantry")
-_ID_ALPHABET = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-_FRAME_SIZES = ((480, 270), (480, 360))
-_GENERIC_STATIC = ("not_contacting", "touching")
-_HIDDEN_PROBABILITY = 0.1  # how often a distractor is annotated but not visible in a frame
-
-
-@dataclass(frozen=True)
-class SyntheticAction:
-    """An action defined by one contacting-relationship transition.
-
-    Attributes:
-        code: Charades class code, ``"c042"``.
-        name: Charades class name, ``"Putting a box somewhere"``.
-        objects: Action Genome object classes the action can involve.
-        relation_before: the person-object contacting relationship before the change.
-        relation_after: the relationship from the change on.
-    """
-
-    code: str
-    name: str
-    objects: tuple[str, ...]
-    relation_before: str
-    relation_after: str
-
 
 SYNTHETIC_ACTIONS: tuple[SyntheticAction, ...] = (
     SyntheticAction("c042", "Putting a box somewhere", ("box",), "holding", "not_contacting"),
@@ -215,29 +170,6 @@ class SyntheticSceneGraphConfig:
             )
 
 
-@dataclass(frozen=True)
-class SyntheticTransition:
-    """The ground truth behind one (video, action) label: what explanations are scored against.
-
-    Attributes:
-        action: Charades code, ``"c042"``.
-        action_name: its Charades name.
-        object: Action Genome class of the object, ``"box"``.
-        relation_before: contacting relationship in every frame before ``change_frame``.
-        relation_after: contacting relationship from ``change_frame`` on.
-        change_frame: key of the first frame with ``relation_after``, ``"AB12C.mp4/000123.png"``.
-        change_step: position of that frame among the video's annotated frames (0-based).
-    """
-
-    action: str
-    action_name: str
-    object: str
-    relation_before: str
-    relation_after: str
-    change_frame: str
-    change_step: int
-
-
 def write_synthetic_scene_graphs(
     out_dir: str | Path,
     seed: int = 0,
@@ -262,88 +194,27 @@ def write_synthetic_scene_graphs(
     Raises:
         ValueError: ``num_videos < 2`` or ``feature_dim < 1``.
     """
-    if num_videos < 2:
-        raise ValueError(f"num_videos must be >= 2 (a train and a test video), got {num_videos}")
-    if feature_dim < 1:
-        raise ValueError(f"feature_dim must be >= 1, got {feature_dim}")
     config = config or SyntheticSceneGraphConfig()
-    out_dir = Path(out_dir)
-    paths = _output_paths(out_dir)
     seeds = np.random.SeedSequence(seed).spawn(num_videos + 1)
     shared = np.random.default_rng(seeds[0])
-    prototypes = _Prototypes(
-        objects=shared.standard_normal((len(AG_OBJECT_CLASSES), feature_dim)),
-        relations=shared.standard_normal((len(AG_RELATIONSHIP_CLASSES), feature_dim)),
-    )
-    video_ids = _video_ids(shared, num_videos)
-    num_test = min(num_videos - 1, max(1, round(num_videos * config.test_fraction)))
-    test_videos = set(shared.permutation(num_videos)[:num_test].tolist())
-
-    annotations = ActionGenomeAnnotations(list(AG_OBJECT_CLASSES), list(AG_RELATIONSHIP_CLASSES), {})
-    charades: dict[str, list[CharadesVideo]] = {"train": [], "test": []}
-    truth: dict[str, list[dict]] = {}
-    paths["features"].mkdir(parents=True, exist_ok=True)
-    for stale in paths["features"].glob("*.npz"):
-        stale.unlink()
-    class_index = {c.code: c.index for c in _charades_classes()}
-    for number, video_id in enumerate(video_ids):
-        split = "test" if number in test_videos else "train"
+    feature_model = BoxFeatureModel.draw(shared, feature_dim, config.feature_noise, config.nuisance_scale)
+    videos = split_videos(shared, num_videos, config.test_fraction)
+    writer = SceneGraphSetWriter(Path(out_dir))
+    classes = _charades_classes()
+    class_index = {c.code: c.index for c in classes}
+    for number, (video_id, split) in enumerate(videos):
         layout_seed, feature_seed = seeds[number + 1].spawn(2)
         # the noise stream is a child of the layout seed: drawing from it leaves the layout draws as they are
         noise = np.random.default_rng(layout_seed.spawn(1)[0]) if config.noisy else None
         video = _generate_video(np.random.default_rng(layout_seed), video_id, split, config, noise)
-        annotations.videos[video_id] = video.frames
-        features = _features(np.random.default_rng(feature_seed), video, prototypes, config)
-        write_box_features(box_feature_path(paths["features"], video_id), features)
-        charades[split].append(_charades_row(video_id, video, class_index))
-        truth[video_id] = [asdict(t) for t in video.transitions]
-
-    write_action_genome(paths["annotations"], annotations)
-    paths["charades_classes"].parent.mkdir(parents=True, exist_ok=True)
-    write_charades_csv(paths["charades_train"], charades["train"])
-    write_charades_csv(paths["charades_test"], charades["test"])
-    write_charades_classes(paths["charades_classes"], _charades_classes())
-    definitions = [asdict(a) for a in SYNTHETIC_ACTIONS]
-    paths["truth"].write_text(
-        json.dumps({"fps": FPS, "actions": definitions, "videos": truth}, indent=1, sort_keys=True) + "\n"
-    )
-    return paths
-
-
-def read_synthetic_truth(path: str | Path) -> dict[str, list[SyntheticTransition]]:
-    """Read ``synthetic_truth.json``: video id -> the transition behind each of its action labels."""
-    data = json.loads(Path(path).read_text())
-    return {video: [SyntheticTransition(**t) for t in items] for video, items in data["videos"].items()}
-
-
-@dataclass
-class _Prototypes:
-    objects: np.ndarray  # (36, F)
-    relations: np.ndarray  # (26, F)
-
-
-@dataclass
-class _Video:
-    frames: list[AGFrame]
-    transitions: list[SyntheticTransition]
-    subject: str
-    scene: str
+        features = feature_model.features(np.random.default_rng(feature_seed), video.frames)
+        writer.add(split, video, features, _charades_row(video_id, video, class_index))
+    return writer.finish(classes, SYNTHETIC_ACTIONS)
 
 
 def _charades_classes() -> list[CharadesClass]:
     ordered = sorted(SYNTHETIC_ACTIONS, key=lambda a: a.code)
     return [CharadesClass(i, a.code, a.name) for i, a in enumerate(ordered)]
-
-
-def _video_ids(rng: np.random.Generator, count: int) -> list[str]:
-    ids: list[str] = []
-    seen: set[str] = set()
-    while len(ids) < count:
-        candidate = "".join(rng.choice(_ID_ALPHABET, size=5))
-        if candidate not in seen:
-            seen.add(candidate)
-            ids.append(candidate)
-    return ids
 
 
 def _generate_video(
@@ -352,15 +223,12 @@ def _generate_video(
     split: str,
     config: SyntheticSceneGraphConfig,
     noise: np.random.Generator | None = None,
-) -> _Video:
+) -> SyntheticVideo:
     num_frames = int(rng.integers(config.frames_per_video[0], config.frames_per_video[1] + 1))
     num_objects = int(rng.integers(config.objects_per_frame[0], config.objects_per_frame[1] + 1))
     most_actions = min(config.actions_per_video[1], num_objects)
     num_actions = int(rng.integers(config.actions_per_video[0], most_actions + 1))
-    frame_numbers = np.cumsum(
-        np.concatenate([rng.integers(1, 60, size=1), rng.integers(4, 40, size=num_frames - 1)])
-    )
-    keys = [f"{video_id}.mp4/{n:06d}.png" for n in frame_numbers]
+    frame_numbers, keys = frame_keys(rng, video_id, num_frames)
 
     # contacting relation of each object in each frame; the action objects first, then distractors
     contacting: dict[str, list[str]] = {}
@@ -385,17 +253,7 @@ def _generate_video(
                 if noise.random() < 0.5:
                     states = (action.relation_before, action.relation_after)
                     contacting[obj][t] = states[int(noise.integers(2))]
-        transitions.append(
-            SyntheticTransition(
-                action.code,
-                action.name,
-                obj,
-                action.relation_before,
-                action.relation_after,
-                keys[change],
-                change,
-            )
-        )
+        transitions.append(SyntheticTransition.of(action, obj, keys, change))
     action_objects = set(contacting)
     changes = {t.object: t.change_step for t in transitions}
     candidates = [o for o in AG_OBJECT_CLASSES[1:] if o not in contacting]
@@ -408,92 +266,20 @@ def _generate_video(
             continue
         states = sorted(
             {r for a in SYNTHETIC_ACTIONS if obj in a.objects for r in (a.relation_before, a.relation_after)}
-            | set(_GENERIC_STATIC)
+            | set(GENERIC_STATIC)
         )
         contacting[obj] = [states[int(rng.integers(len(states)))]] * num_frames
         if noise is not None and noise.random() < config.distractor_change_probability:
             _distractor_change(noise, obj, contacting[obj], states)
 
-    frames = _layout_frames(
+    frames = layout_frames(
         rng, keys, frame_numbers, contacting, action_objects, split,
-        noise=noise, config=config, changes=changes,
+        noise=noise,
+        miss_probability=config.action_miss_probability,
+        spatial_change_probability=config.spatial_change_probability,
+        changes=changes,
     )
-    subject = f"H{_ID_ALPHABET[int(rng.integers(10, 36))]}{int(rng.integers(10, 100))}"
-    return _Video(frames, transitions, subject, _SCENES[int(rng.integers(len(_SCENES)))])
-
-
-
-def _output_paths(out_dir: Path) -> dict[str, Path]:
-    """Where a synthetic Action Genome + Charades set goes: the official layout under ``out_dir``."""
-    return {
-        "annotations": out_dir / "action_genome" / "annotations",
-        "features": out_dir / "action_genome" / "features",
-        "truth": out_dir / "action_genome" / "synthetic_truth.json",
-        "charades_train": out_dir / "charades" / "Charades_v1_train.csv",
-        "charades_test": out_dir / "charades" / "Charades_v1_test.csv",
-        "charades_classes": out_dir / "charades" / "Charades_v1_classes.txt",
-    }
-
-def _layout_frames(
-    rng: np.random.Generator,
-    keys: list[str],
-    frame_numbers: np.ndarray,
-    contacting: dict[str, list[str]],
-    action_objects: set[str],
-    split: str,
-    noise: np.random.Generator | None = None,
-    config: SyntheticSceneGraphConfig | None = None,
-    changes: dict[str, int] | None = None,
-) -> list[AGFrame]:
-    """Boxes and relations of every frame, given each object's contacting relation per frame (the action
-    objects always visible, distractors hidden now and then). With ``noise`` (its own random stream) and
-    ``config``, Action Genome's annotation noise: action objects missed away from their ``changes`` step,
-    spatial relations redrawn."""
-    names = list(contacting)
-    order = [names[i] for i in rng.permutation(len(names))]
-    width, height = _FRAME_SIZES[int(rng.integers(len(_FRAME_SIZES)))]
-    spatial = {o: AG_SPATIAL_RELATIONSHIPS[int(rng.integers(len(AG_SPATIAL_RELATIONSHIPS)))] for o in order}
-    person_center = rng.uniform([0.3 * width, 0.4 * height], [0.7 * width, 0.6 * height])
-    person_half = rng.uniform([0.1 * width, 0.25 * height], [0.2 * width, 0.4 * height])
-    object_box = {o: _random_box(rng, width, height) for o in order}
-    frames = []
-    for t, key in enumerate(keys):
-        center = person_center + rng.integers(-3, 4, size=2)
-        person_box = _clip_box(
-            np.concatenate([center - person_half, center + person_half]).round(), width, height
-        )
-        objects = []
-        for obj in order:
-            object_box[obj] = _clip_box(
-                object_box[obj] + np.tile(rng.integers(-5, 6, size=2), 2), width, height
-            )
-            visible = obj in action_objects or rng.random() >= _HIDDEN_PROBABILITY
-            if noise is not None and obj in action_objects and t not in (changes[obj] - 1, changes[obj]):
-                visible = noise.random() >= config.action_miss_probability
-            if noise is not None and noise.random() < config.spatial_change_probability:
-                spatial[obj] = AG_SPATIAL_RELATIONSHIPS[int(noise.integers(len(AG_SPATIAL_RELATIONSHIPS)))]
-            relations: tuple[int, ...] = ()
-            if visible:
-                attention = AG_ATTENTION_RELATIONSHIPS[int(rng.integers(len(AG_ATTENTION_RELATIONSHIPS)))]
-                relations = tuple(
-                    sorted(
-                        AG_RELATIONSHIP_CLASSES.index(r)
-                        for r in (attention, spatial[obj], contacting[obj][t])
-                    )
-                )
-            objects.append(
-                AGObject(
-                    AG_OBJECT_CLASSES.index(obj),
-                    tuple(float(v) for v in object_box[obj]) if visible else None,
-                    relations,
-                    visible,
-                    split,
-                )
-            )
-        frames.append(
-            AGFrame(key, int(frame_numbers[t]), (width, height), tuple(float(v) for v in person_box), objects)
-        )
-    return frames
+    return SyntheticVideo.draw(rng, frames, transitions)
 
 
 def _distractor_change(rng: np.random.Generator, obj: str, relations: list[str], states: list[str]) -> None:
@@ -507,84 +293,17 @@ def _distractor_change(rng: np.random.Generator, obj: str, relations: list[str],
         relations[change:] = [after[int(rng.integers(len(after)))]] * (len(relations) - change)
 
 
-def _random_box(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
-    size = rng.integers(20, 120, size=2)
-    corner = rng.integers(0, [width - size[0], height - size[1]])
-    return np.concatenate([corner, corner + size]).astype(np.float64)
-
-
-def _clip_box(box: np.ndarray, width: int, height: int) -> np.ndarray:
-    size = box[2:] - box[:2]
-    corner = np.clip(box[:2], 0, [width - size[0], height - size[1]])
-    return np.concatenate([corner, corner + size])
-
-
-def _features(
-    rng: np.random.Generator, video: _Video, prototypes: _Prototypes, config: SyntheticSceneGraphConfig
-) -> BoxFeatures:
-    feature_dim = prototypes.objects.shape[1]
-    scale = config.nuisance_scale
-    mixing = np.eye(feature_dim) + scale * rng.standard_normal((feature_dim, feature_dim)) / np.sqrt(
-        feature_dim
-    )
-    offset = scale * rng.standard_normal(feature_dim)
-    person = prototypes.objects[AG_OBJECT_CLASSES.index("person")]
-
-    def observe(*signals: np.ndarray) -> np.ndarray:
-        return mixing @ (sum(signals) + offset) + config.feature_noise * rng.standard_normal(feature_dim)
-
-    num_frames = len(video.frames)
-    num_slots = max(sum(o.visible for o in f.objects) for f in video.frames)
-    object_class = np.full((num_frames, num_slots), -1, np.int16)
-    person_feature = np.zeros((num_frames, feature_dim), np.float32)
-    object_feature = np.zeros((num_frames, num_slots, feature_dim), np.float32)
-    union_feature = np.zeros((num_frames, num_slots, feature_dim), np.float32)
-    for t, frame in enumerate(video.frames):
-        person_feature[t] = observe(person)
-        visible = [o for o in frame.objects if o.visible]
-        for k, obj in enumerate(visible):
-            cls = prototypes.objects[obj.class_index]
-            # relation_indices hold one attention, one spatial, one contacting relation (ascending)
-            attention, spatial, contact = (prototypes.relations[i] for i in obj.relation_indices)
-            object_class[t, k] = obj.class_index
-            object_feature[t, k] = observe(cls)
-            union_feature[t, k] = observe(0.5 * person, 0.5 * cls, contact, 0.5 * spatial, 0.25 * attention)
-    return BoxFeatures(
-        video.frames[0].video_id,
-        [f.key for f in video.frames],
-        object_class,
-        person_feature,
-        object_feature,
-        union_feature,
-    )
-
-
-def _charades_row(video_id: str, video: _Video, class_index: dict[str, int]) -> CharadesVideo:
-    seconds = {f.key: f.frame_index / FPS for f in video.frames}
+def _charades_row(video_id: str, video: SyntheticVideo, class_index: dict[str, int]) -> CharadesVideo:
+    # the labelled span runs from the annotated frame before the change to the change
+    seconds = video.seconds
     keys = [f.key for f in video.frames]
-    actions = []
-    for transition in video.transitions:
-        before = keys[transition.change_step - 1]
-        actions.append(
-            CharadesAction(
-                transition.action,
-                class_index[transition.action],
-                round(seconds[before], 2),
-                round(seconds[transition.change_frame], 2),
-            )
+    actions = [
+        CharadesAction(
+            transition.action,
+            class_index[transition.action],
+            round(seconds[keys[transition.change_step - 1]], 2),
+            round(seconds[transition.change_frame], 2),
         )
-    names = [t.action_name.lower() for t in video.transitions]
-    objects = sorted({AG_OBJECT_CLASSES[o.class_index] for f in video.frames for o in f.objects})
-    return CharadesVideo(
-        id=video_id,
-        subject=video.subject,
-        scene=video.scene,
-        actions=actions,
-        length=round(video.frames[-1].frame_index / FPS + 1.0, 2),
-        quality=7,
-        relevance=7,
-        verified="Yes",
-        script="A person is " + ", then ".join(names) + ".",
-        objects=objects,
-        descriptions="Synthetic scene graph video: " + ", ".join(names) + ".",
-    )
+        for transition in video.transitions
+    ]
+    return charades_row(video_id, video, actions, "scene graph")

@@ -134,40 +134,35 @@ _KINECT_LIMBS = [
     ("right_foot", "right_ankle"),
 ]
 
+
+def _kinect_layout(
+    name: str, upper: list[tuple[str, str]], extra: tuple[tuple[str, str], ...] = ()
+) -> SkeletonLayout:
+    """A Kinect layout: spine base and mid (joints 0-1), the two ``upper`` joints (2-3), the limbs (4-19),
+    then ``extra``; rooted at the spine base, with the spine up to the shoulder centre."""
+    joints = [("spine_base", "spine_base"), ("spine_mid", "spine_base"), *upper, *_KINECT_LIMBS, *extra]
+    return _layout(name, joints, root="spine_base", spine_top="spine_shoulder")
+
+
 # Kinect v2, in NTU's joint order (1-based in the dataset's documentation: 1 spine base, 21 spine shoulder,
 # 5 left shoulder, 9 right shoulder). Hand tips and thumbs hang from the hand (ST-GCN's edge list hangs
 # the tip from the thumb, which is not anatomical).
-KINECT_V2_LAYOUT = _layout(
+KINECT_V2_LAYOUT = _kinect_layout(
     "kinect-v2 (NTU RGB+D)",
-    [
-        ("spine_base", "spine_base"),
-        ("spine_mid", "spine_base"),
-        ("neck", "spine_shoulder"),
-        ("head", "neck"),
-        *_KINECT_LIMBS,
+    upper=[("neck", "spine_shoulder"), ("head", "neck")],
+    extra=(
         ("spine_shoulder", "spine_mid"),
         ("left_hand_tip", "left_hand"),
         ("left_thumb", "left_hand"),
         ("right_hand_tip", "right_hand"),
         ("right_thumb", "right_hand"),
-    ],
-    root="spine_base",
-    spine_top="spine_shoulder",
+    ),
 )
 
 # Kinect v1 (NW-UCLA) in SDK order: hip centre, spine, shoulder centre, head, then arms and legs as in
 # Kinect v2 (1-based: 1 hip centre, 3 shoulder centre, 5 left shoulder, 9 right shoulder); no neck.
-KINECT_V1_LAYOUT = _layout(
-    "kinect-v1 (NW-UCLA)",
-    [
-        ("spine_base", "spine_base"),
-        ("spine_mid", "spine_base"),
-        ("spine_shoulder", "spine_mid"),
-        ("head", "spine_shoulder"),
-        *_KINECT_LIMBS,
-    ],
-    root="spine_base",
-    spine_top="spine_shoulder",
+KINECT_V1_LAYOUT = _kinect_layout(
+    "kinect-v1 (NW-UCLA)", upper=[("spine_shoulder", "spine_mid"), ("head", "spine_shoulder")]
 )
 
 # CAD-120 (OpenNI / NiTE), in the order of the skeleton files (HEAD ... RIGHT_KNEE carry an orientation,

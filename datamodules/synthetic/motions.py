@@ -45,6 +45,11 @@ def _bump(phi: np.ndarray, rise: float, top: float, fall: float, end: float) -> 
     return _ramp(phi, rise, top) * (1.0 - _ramp(phi, fall, end))
 
 
+def _sides(*sides: str, **targets: float | np.ndarray) -> dict[str, float | np.ndarray]:
+    """The same targets for each of ``sides`` (``"l"``, ``"r"``): ``thigh_flex=0.7`` -> ``l_thigh_flex``..."""
+    return {f"{side}_{key}": value for key, value in targets.items() for side in sides}
+
+
 class _Motion:
     """Pose tracks being shaped by a motion: each step pulls tracks towards a target."""
 
@@ -61,9 +66,8 @@ class _Motion:
 
 def _pick_up(m: _Motion, sides: tuple[str, ...]) -> None:
     w = _bump(m.phi, 0.12, 0.4, 0.6, 0.88)
-    m.toward(w, lean=1.0, l_thigh_flex=0.7, r_thigh_flex=0.7, l_shin_flex=-0.4, r_shin_flex=-0.4)
-    for s in sides:
-        m.toward(w, **{f"{s}_upper_flex": -0.45, f"{s}_fore_flex": -0.35, f"{s}_upper_abd": 0.05})
+    m.toward(w, lean=1.0, **_sides("l", "r", thigh_flex=0.7, shin_flex=-0.4))
+    m.toward(w, **_sides(*sides, upper_flex=-0.45, fore_flex=-0.35, upper_abd=0.05))
 
 
 def _drop(m: _Motion) -> None:
@@ -81,17 +85,7 @@ def _throw(m: _Motion) -> None:
 
 def _sit(m: _Motion, seated: np.ndarray) -> None:
     transit = seated * (1.0 - seated) * 4.0
-    m.toward(
-        seated,
-        l_thigh_flex=1.5,
-        r_thigh_flex=1.5,
-        l_shin_flex=0.05,
-        r_shin_flex=0.05,
-        l_upper_flex=0.35,
-        r_upper_flex=0.35,
-        l_fore_flex=1.2,
-        r_fore_flex=1.2,
-    )
+    m.toward(seated, **_sides("l", "r", thigh_flex=1.5, shin_flex=0.05, upper_flex=0.35, fore_flex=1.2))
     m.toward(transit, lean=0.6)
 
 
@@ -99,15 +93,7 @@ def _clapping(m: _Motion) -> None:
     w = _bump(m.phi, 0.04, 0.18, 0.85, 0.97)
     together = 0.5 * (1.0 - np.cos(2.0 * np.pi * 5.0 * m.phi))
     m.toward(
-        w,
-        l_upper_flex=0.7,
-        r_upper_flex=0.7,
-        l_upper_abd=0.3,
-        r_upper_abd=0.3,
-        l_fore_flex=1.35,
-        r_fore_flex=1.35,
-        l_fore_abd=0.35 - 1.1 * together,
-        r_fore_abd=0.35 - 1.1 * together,
+        w, **_sides("l", "r", upper_flex=0.7, upper_abd=0.3, fore_flex=1.35, fore_abd=0.35 - 1.1 * together)
     )
 
 
@@ -129,18 +115,9 @@ def _kicking(m: _Motion) -> None:
 
 def _jump_up(m: _Motion) -> None:
     crouch = _bump(m.phi, 0.15, 0.32, 0.36, 0.44) + _bump(m.phi, 0.6, 0.68, 0.72, 0.88)
-    m.toward(
-        crouch,
-        l_thigh_flex=0.85,
-        r_thigh_flex=0.85,
-        l_shin_flex=-0.75,
-        r_shin_flex=-0.75,
-        lean=0.45,
-        l_upper_flex=-0.6,
-        r_upper_flex=-0.6,
-    )
+    m.toward(crouch, lean=0.45, **_sides("l", "r", thigh_flex=0.85, shin_flex=-0.75, upper_flex=-0.6))
     air = _bump(m.phi, 0.4, 0.5, 0.52, 0.62)
-    m.toward(air, lift=0.32, l_upper_flex=2.6, r_upper_flex=2.6, l_fore_flex=2.7, r_fore_flex=2.7)
+    m.toward(air, lift=0.32, **_sides("l", "r", upper_flex=2.6, fore_flex=2.7))
 
 
 def _pointing(m: _Motion) -> None:
@@ -164,37 +141,18 @@ def _salute(m: _Motion) -> None:
 
 
 def _falling(m: _Motion) -> None:
-    m.toward(
-        _bump(m.phi, 0.1, 0.3, 0.5, 0.7),
-        l_thigh_flex=0.5,
-        r_thigh_flex=0.5,
-        l_shin_flex=-0.4,
-        r_shin_flex=-0.4,
-    )
+    m.toward(_bump(m.phi, 0.1, 0.3, 0.5, 0.7), **_sides("l", "r", thigh_flex=0.5, shin_flex=-0.4))
     down = _ramp(m.phi, 0.3, 0.62)
-    m.toward(down, fall=1.45, l_upper_flex=1.5, r_upper_flex=1.5, l_fore_flex=1.6, r_fore_flex=1.6)
+    m.toward(down, fall=1.45, **_sides("l", "r", upper_flex=1.5, fore_flex=1.6))
 
 
 def _donning(m: _Motion, reverse: bool) -> None:
     """Into the left sleeve, the right sleeve, then settle the jacket; doffing runs it backwards."""
     phi = 1.0 - m.phi if reverse else m.phi
     for side, (a, b, c, d) in (("l", (0.08, 0.22, 0.32, 0.48)), ("r", (0.38, 0.52, 0.62, 0.78))):
-        m.toward(
-            _bump(phi, a, b, c, d),
-            **{
-                f"{side}_upper_flex": -0.8,
-                f"{side}_upper_abd": 0.7,
-                f"{side}_fore_flex": -0.5,
-                f"{side}_fore_abd": 0.9,
-            },
-        )
-    m.toward(
-        _bump(phi, 0.76, 0.84, 0.88, 0.96),
-        l_upper_abd=0.55,
-        r_upper_abd=0.55,
-        l_fore_flex=1.0,
-        r_fore_flex=1.0,
-    )
+        sleeve = _sides(side, upper_flex=-0.8, upper_abd=0.7, fore_flex=-0.5, fore_abd=0.9)
+        m.toward(_bump(phi, a, b, c, d), **sleeve)
+    m.toward(_bump(phi, 0.76, 0.84, 0.88, 0.96), **_sides("l", "r", upper_abd=0.55, fore_flex=1.0))
 
 
 def _walk(m: _Motion, turn: float, carry: bool) -> None:
@@ -214,15 +172,7 @@ def _walk(m: _Motion, turn: float, carry: bool) -> None:
         )
         pose[f"{side}_upper_flex"] = -0.3 * m.amplitude * swing
     if carry:
-        m.toward(
-            np.ones_like(m.phi),
-            l_upper_flex=0.6,
-            r_upper_flex=0.6,
-            l_fore_flex=1.5,
-            r_fore_flex=1.5,
-            l_fore_abd=-0.35,
-            r_fore_abd=-0.35,
-        )
+        m.toward(np.ones_like(m.phi), **_sides("l", "r", upper_flex=0.6, fore_flex=1.5, fore_abd=-0.35))
 
 
 def _sit_down(m: _Motion) -> None:

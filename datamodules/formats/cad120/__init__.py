@@ -8,84 +8,24 @@ Kinect v1 projection. Every reader raises :class:`~datamodules.formats.errors.CA
 the file, the 1-based line (or the video) and what was expected.
 """
 
-from .camera import IMAGE_SIZE, KINECT_FOCAL, KINECT_PRINCIPAL_POINT, project_to_image, unproject_from_image
-from .folders import (
-    CAD120Video,
-    find_cad120_activity_dirs,
-    read_cad120,
-    read_cad120_activity,
-    read_cad120_labels,
-    read_cad120_video,
-    write_cad120_activity,
-)
-from .labels import (
-    CAD120Activity,
-    CAD120Segment,
-    read_cad120_activity_labels,
-    read_cad120_labeling,
-    write_cad120_activity_labels,
-    write_cad120_labeling,
-)
-from .objects import CAD120ObjectTrack, read_cad120_objects, write_cad120_objects
-from .paths import ACTIVITY_LABEL_FILE, LABELING_FILE, OBJECT_FILE_PATTERN, object_file, skeleton_file
-from .relations import RELATION_FILE_HEADER, read_cad120_relations, write_cad120_relations
-from .skeleton import (
-    CAD120_JOINTS,
-    CAD120_ORIENTED_JOINTS,
-    CAD120_SKELETON_VALUES,
-    CAD120Skeleton,
-    read_cad120_skeleton,
-    write_cad120_skeleton,
-)
-from .vocabulary import (
-    CAD120_ACTIVITIES,
-    CAD120_OBJECT_CLASSES,
-    CAD120_OBJECT_TYPES,
-    CAD120_SUB_ACTIVITIES,
-    CAD120_SUBJECTS,
-    CAD120_TO_AG_OBJECT,
-)
+# Each module's public names are listed once, in its own __all__; the package re-exports them all.
+from . import camera, folders, labels, objects, paths, relations, skeleton, vocabulary
+from .camera import *  # noqa: F403
+from .folders import *  # noqa: F403
+from .labels import *  # noqa: F403
+from .objects import *  # noqa: F403
+from .paths import *  # noqa: F403
+from .relations import *  # noqa: F403
+from .skeleton import *  # noqa: F403
+from .vocabulary import *  # noqa: F403
 
 __all__ = [
-    "CAD120_JOINTS",
-    "CAD120_ORIENTED_JOINTS",
-    "CAD120_SKELETON_VALUES",
-    "CAD120_SUBJECTS",
-    "CAD120_ACTIVITIES",
-    "CAD120_SUB_ACTIVITIES",
-    "CAD120_OBJECT_TYPES",
-    "CAD120_TO_AG_OBJECT",
-    "CAD120_OBJECT_CLASSES",
-    "IMAGE_SIZE",
-    "KINECT_FOCAL",
-    "KINECT_PRINCIPAL_POINT",
-    "ACTIVITY_LABEL_FILE",
-    "LABELING_FILE",
-    "OBJECT_FILE_PATTERN",
-    "RELATION_FILE_HEADER",
-    "project_to_image",
-    "unproject_from_image",
-    "skeleton_file",
-    "object_file",
-    "CAD120Activity",
-    "CAD120Segment",
-    "CAD120Skeleton",
-    "CAD120ObjectTrack",
-    "CAD120Video",
-    "read_cad120_activity_labels",
-    "write_cad120_activity_labels",
-    "read_cad120_labeling",
-    "write_cad120_labeling",
-    "read_cad120_skeleton",
-    "write_cad120_skeleton",
-    "read_cad120_objects",
-    "write_cad120_objects",
-    "read_cad120_labels",
-    "read_cad120_video",
-    "read_cad120_activity",
-    "write_cad120_activity",
-    "find_cad120_activity_dirs",
-    "read_cad120",
-    "read_cad120_relations",
-    "write_cad120_relations",
+    *camera.__all__,
+    *folders.__all__,
+    *labels.__all__,
+    *objects.__all__,
+    *paths.__all__,
+    *relations.__all__,
+    *skeleton.__all__,
+    *vocabulary.__all__,
 ]

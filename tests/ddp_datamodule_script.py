@@ -1,9 +1,11 @@
-"""Runs one tiny epoch of a DataModule under 2-process CPU DDP (gloo); used by tests/test_datamodule_ddp.py.
+"""Runs one tiny epoch of DataModules under 2-process CPU DDP (gloo); used by tests/test_datamodule_ddp.py.
 
-Usage: ``python tests/ddp_datamodule_script.py {skeleton|scene_graph} DATA_DIR OUT_DIR [mmap|litdata]``
-(the store backend, default mmap). Lightning's
-``ddp`` strategy re-runs this script for rank 1. Every rank writes ``OUT_DIR/rank<r>.json`` with the samples
-it trained and validated on and its batch sizes, so the test can check the sharding.
+Usage: ``python tests/ddp_datamodule_script.py OUT_DIR {mmap|litdata} KIND DATA_DIR [KIND DATA_DIR ...]``
+with ``KIND`` in ``skeleton``, ``scene_graph`` (the store backend applies to each). Lightning's ``ddp``
+strategy re-runs this script for rank 1 at the first fit; each further ``KIND`` is fitted by a new Trainer
+in the same process group (one launch, as a cluster job runs several stages). Every rank writes
+``OUT_DIR/<KIND>/rank<r>.json`` with the samples it trained and validated on and its batch sizes, so the
+test can check the sharding.
 """
 
 from __future__ import annotations
@@ -85,23 +87,24 @@ def _datamodule(kind: str, data_dir: Path, store: str) -> tuple[LightningDataMod
 
 
 def main() -> None:
-    kind, data_dir, out_dir = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    store = sys.argv[4] if len(sys.argv) > 4 else "mmap"
-    seed_everything(0, workers=True)
-    datamodule, in_features = _datamodule(kind, data_dir, store)
-    model = TinyClassifier(kind, in_features, datamodule.num_classes, out_dir)
-    trainer = Trainer(
-        accelerator="cpu",
-        devices=2,
-        strategy="ddp",
-        max_epochs=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
-    trainer.fit(model, datamodule=datamodule)
+    out_dir, store, runs = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+    for kind, data_dir in zip(runs[::2], runs[1::2], strict=True):
+        seed_everything(0, workers=True)
+        datamodule, in_features = _datamodule(kind, Path(data_dir), store)
+        (out_dir / kind).mkdir(parents=True, exist_ok=True)
+        model = TinyClassifier(kind, in_features, datamodule.num_classes, out_dir / kind)
+        trainer = Trainer(
+            accelerator="cpu",
+            devices=2,
+            strategy="ddp",
+            max_epochs=1,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+        )
+        trainer.fit(model, datamodule=datamodule)
     end_distributed()
 
 

@@ -24,8 +24,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _run_ddp(kind: str, data_dir: Path, out_dir: Path, store: str = "mmap") -> list[dict]:
-    out_dir.mkdir()
+def _run_ddp(out_dir: Path, runs: dict[str, Path], store: str = "mmap") -> dict[str, list[dict]]:
+    """One 2-process launch that fits each ``kind -> data dir`` of ``runs``: the records of both ranks."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -33,8 +33,9 @@ def _run_ddp(kind: str, data_dir: Path, out_dir: Path, store: str = "mmap") -> l
         "MASTER_PORT": str(_free_port()),
     }
     env.pop("LOCAL_RANK", None)
+    arguments = [str(part) for kind, data_dir in runs.items() for part in (kind, data_dir)]
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), kind, str(data_dir), str(out_dir), store],
+        [sys.executable, str(SCRIPT), str(out_dir), store, *arguments],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -42,7 +43,10 @@ def _run_ddp(kind: str, data_dir: Path, out_dir: Path, store: str = "mmap") -> l
         timeout=240,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return [json.loads((out_dir / f"rank{rank}.json").read_text()) for rank in (0, 1)]
+    return {
+        kind: [json.loads((out_dir / kind / f"rank{rank}.json").read_text()) for rank in (0, 1)]
+        for kind in runs
+    }
 
 
 def _check_sharding(records: list[dict], train_names: set[str]) -> None:
@@ -65,16 +69,24 @@ def _ntu_training_names() -> set[str]:
     return {str(s) for s in samples if s.performer in (1, 2)}  # ntu60-xsub training subjects
 
 
-def test_skeleton_datamodule_runs_under_two_process_ddp(tmp_path):
-    write_synthetic_ntu(tmp_path / "ntu", seed=0, config=_NTU_CONFIG)
-    records = _run_ddp("skeleton", tmp_path / "ntu", tmp_path / "out")
-    _check_sharding(records, _ntu_training_names())
+@pytest.fixture(scope="module")
+def both_datamodules_under_ddp(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Both DataModules fitted in one 2-process launch (the process start is most of the cost)."""
+    root = tmp_path_factory.mktemp("ddp_datamodules")
+    write_synthetic_ntu(root / "ntu", seed=0, config=_NTU_CONFIG)
+    paths = write_synthetic_scene_graphs(root / "sg", seed=1, num_videos=12, feature_dim=8)
+    records = _run_ddp(root / "out", {"skeleton": root / "ntu", "scene_graph": root / "sg"})
+    return {"records": records, "charades_train": paths["charades_train"]}
+
+
+def test_skeleton_datamodule_runs_under_two_process_ddp(both_datamodules_under_ddp):
+    _check_sharding(both_datamodules_under_ddp["records"]["skeleton"], _ntu_training_names())
 
 
 @pytest.mark.slow
 def test_litdata_store_streams_disjoint_equal_shards_under_two_process_ddp(tmp_path):
     write_synthetic_ntu(tmp_path / "ntu", seed=0, config=_NTU_CONFIG)
-    records = _run_ddp("skeleton", tmp_path / "ntu", tmp_path / "out", store="litdata")
+    records = _run_ddp(tmp_path / "out", {"skeleton": tmp_path / "ntu"}, store="litdata")["skeleton"]
     assert [r["world_size"] for r in records] == [2, 2]
     seen = [r["seen"]["train"] for r in records]
     assert len(seen[0]) == len(seen[1]) == 4, "8 training clips: 4 a rank, the same number of steps"
@@ -86,8 +98,7 @@ def test_litdata_store_streams_disjoint_equal_shards_under_two_process_ddp(tmp_p
     ), "each validation clip once"
 
 
-def test_scene_graph_datamodule_runs_under_two_process_ddp(tmp_path):
-    paths = write_synthetic_scene_graphs(tmp_path / "sg", seed=1, num_videos=12, feature_dim=8)
-    records = _run_ddp("scene_graph", tmp_path / "sg", tmp_path / "out")
-    train = {line.split(",")[0] for line in paths["charades_train"].read_text().splitlines()[1:]}
-    _check_sharding(records, train)
+def test_scene_graph_datamodule_runs_under_two_process_ddp(both_datamodules_under_ddp):
+    charades_train = both_datamodules_under_ddp["charades_train"]
+    train = {line.split(",")[0] for line in charades_train.read_text().splitlines()[1:]}
+    _check_sharding(both_datamodules_under_ddp["records"]["scene_graph"], train)

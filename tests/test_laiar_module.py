@@ -207,7 +207,7 @@ def test_training_fits_a_fixed_batch() -> None:
     batch = random_batch(batch_size=6, multi_label=False, seed=3)
     optimizer = torch.optim.AdamW(module.parameters(), lr=1e-3)
     losses = []
-    for _ in range(100):
+    for _ in range(60):  # fits by about step 30; 60 leaves a margin
         optimizer.zero_grad()
         output = module.training_step(batch, 0)
         output["loss"].backward()

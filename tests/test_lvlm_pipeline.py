@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-import yaml
 
 from experiments.lvlm_pipeline import names_moving_part, part_phrases
 from lvlm_var.cli import run_lightning_cli
@@ -30,20 +30,14 @@ def _config_files(name: str, stage: str) -> list[str]:
     return [argument for path in files for argument in ("--config", str(path))]
 
 
-def _printed_config(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
-    with pytest.raises(SystemExit) as exit_info:
-        run_lightning_cli(["fit", *arguments, "--print_config"])
-    assert exit_info.value.code in (0, None)
-    return yaml.safe_load(capsys.readouterr().out)
-
-
 @pytest.mark.parametrize("stage", ["vst", "lvlm"])
 @pytest.mark.parametrize(("name", "benchmark", "num_classes"), _REAL)
 def test_real_data_experiment_parses(
-    name: str, benchmark: str, num_classes: int, stage: str, capsys: pytest.CaptureFixture[str]
+    name: str, benchmark: str, num_classes: int, stage: str, printed_config: Callable[[Sequence[str]], dict]
 ) -> None:
-    """Parsing only: the data sets and the LLaVA weights are not here."""
-    config = _printed_config(_config_files(name, stage), capsys)
+    """Parsing only: the data sets and the LLaVA weights are not here (the parse is shared with
+    tests/test_experiments.py's, which reads the same files)."""
+    config = printed_config(_config_files(name, stage))
     data = config["data"]["init_args"]
     assert data["benchmark"] == benchmark
     callbacks = config["trainer"]["callbacks"]

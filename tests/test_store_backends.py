@@ -48,6 +48,7 @@ def _assert_same_store(mmap: ClipStore, streamed: LitdataStore) -> None:
     assert streamed.skipped == mmap.skipped
     config = dict(streamed.manifest["config"])
     assert config.pop("litdata") == LitdataSettings().as_config() and len(config.pop("order")) == 16
+    assert config.pop("item_format")  # the litdata item layout: a new one rebuilds the store
     assert config == mmap.manifest["config"]
     assert sorted(streamed.order.tolist()) == list(range(len(mmap)))
     assert streamed.metadata.keys() == mmap.metadata.keys()

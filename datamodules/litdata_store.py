@@ -4,12 +4,11 @@ A litdata store is written from a committed memory-mapped :class:`~datamodules.c
 ``litdata.optimize`` (worker processes, chunks of ``chunk_bytes``, optional compression), so both backends
 hold the same samples in the same order, parsed once by the same readers. Every litdata item is one
 raw buffer (:class:`_ItemLayout`: a small header, then the rows of every field), decoded with one copy and
-no per-array parsing, which keeps litdata's work per item small next to the mmap store's; beside the chunks
-lie the source store's ``metadata.npz``
-and its ``manifest.json`` (with the chunk settings added to its build config), written last: a store
-without a manifest is not finished. A local store is built in a hidden sibling folder and renamed into
-place, as the memory-mapped one is; a remote one (``s3://bucket/prefix``, ``gs://...``) is uploaded by
-litdata and committed by uploading the manifest last.
+no per-array parsing, which keeps litdata's work per item small next to the mmap store's. Beside the
+chunks lie the source store's ``metadata.npz`` and its ``manifest.json`` (with the chunk settings added to
+its build config), written last: a store without a manifest is not finished. A local store is built in a
+hidden sibling folder and renamed into place, as the memory-mapped one is; a remote one
+(``s3://bucket/prefix``, ``gs://...``) is uploaded by litdata and committed by uploading the manifest last.
 
 Reading: :meth:`LitdataStore.split` gives one split as a ``StreamingDataset`` restricted to that split's
 store indices, which shards by rank and worker, gives every rank the same number of batches when

@@ -255,8 +255,11 @@ class CAD120DataModule(StoreDataModule):
         }
 
     def _summarize_store(self, metadata: dict[str, np.ndarray]) -> dict[str, Any]:
-        counts = np.bincount(metadata["labels"][:, 0], minlength=self.num_classes)
+        counts = self._class_counts(metadata, np.arange(len(metadata["labels"])))
         return {"segments_per_class": counts.tolist()}
+
+    def _class_counts(self, metadata: dict[str, np.ndarray], indices: np.ndarray) -> np.ndarray:
+        return np.bincount(metadata["labels"][indices, 0], minlength=self.num_classes)
 
     def _split_of_samples(self, store: ClipStore) -> np.ndarray:
         return np.where(store.metadata["subject"] == self.test_subject, "test", "train")

@@ -282,6 +282,9 @@ class ActionGenomeDataModule(StoreDataModule):
     def _split_of_samples(self, store: ClipStore) -> np.ndarray:
         return store.metadata["split"]
 
+    def _class_counts(self, metadata: dict[str, np.ndarray], indices: np.ndarray) -> np.ndarray:
+        return metadata["labels"][indices].sum(axis=0, dtype=np.int64)
+
     def _build_datasets(
         self, store: ClipStore, split_indices: dict[str, np.ndarray]
     ) -> dict[str, StoreSplitDataset]:

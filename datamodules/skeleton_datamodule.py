@@ -277,6 +277,9 @@ class NTUSkeletonDataModule(StoreDataModule):
             )
         return np.array([spec.split_of(name) if spec.contains(name) else "" for name in names], dtype=str)
 
+    def _class_counts(self, metadata: dict[str, np.ndarray], indices: np.ndarray) -> np.ndarray:
+        return np.bincount(metadata["label"][indices], minlength=self.num_classes)
+
     def _build_datasets(
         self, store: ClipStore, split_indices: dict[str, np.ndarray]
     ) -> dict[str, StoreSplitDataset]:

@@ -37,6 +37,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, Dataset
 
 from .bad_samples import BadSamplePolicy, check_on_bad_sample, warn_skipped
+from .class_coverage import warn_classes_without_training_samples
 from .clip_store import ClipStore, ClipStoreWriter, fingerprint_sources, manifest_is_current, store_is_current
 from .litdata_store import LitdataSettings, LitdataStore, litdata_build_config, write_litdata_store
 from .parallel_parse import ParseJob, build_workers_for, parse_jobs
@@ -164,7 +165,7 @@ class StoreDataModule(LightningDataModule, ABC):
         self.batch_size_per_device = batch_size
         self.store: ClipStore | LitdataStore | None = None
         self.datasets: dict[str, Dataset] = {}
-        self._skipped_reported = False
+        self._store_reported = False  # skipped files and untrained classes, said once
 
     # --- what a subclass provides -------------------------------------------------------------------
 
@@ -203,6 +204,10 @@ class StoreDataModule(LightningDataModule, ABC):
     def _summarize_store(self, metadata: dict[str, np.ndarray]) -> dict[str, Any]:
         """More ``extra`` facts computed from the stored samples' metadata columns (none by default)."""
         return {}
+
+    @abstractmethod
+    def _class_counts(self, metadata: dict[str, np.ndarray], indices: np.ndarray) -> np.ndarray:
+        """``(num_classes,)`` how many of the stored samples ``indices`` have each class."""
 
     @abstractmethod
     def _build_datasets(
@@ -302,15 +307,20 @@ class StoreDataModule(LightningDataModule, ABC):
         if self.datasets:
             return
         self.store = self._open_store()
-        if not self._skipped_reported:
+        split_indices = self._split_indices(self.store)
+        if not self._store_reported:
             warn_skipped(
                 self.store.skipped,
                 self.store.manifest["extra"]["num_read"],
                 self.source_description,
                 f"{self.store_location}/manifest.json",
             )
-            self._skipped_reported = True
-        splits = self._build_datasets(self.store, self._split_indices(self.store))
+            counts = self._class_counts(self.store.metadata, split_indices["train"])
+            warn_classes_without_training_samples(
+                self.class_names, counts, f"the training split of {self.store_location}"
+            )
+            self._store_reported = True
+        splits = self._build_datasets(self.store, split_indices)
         if isinstance(self.store, LitdataStore):
             self.datasets = {
                 name: self.store.split(split, shuffle=name == "train", drop_last=name == "train")

@@ -16,9 +16,17 @@ from datamodules.formats.action_genome import (
     AGObject,
     parse_frame_key,
     read_action_genome,
+    read_action_genome_classes,
     write_action_genome,
 )
-from datamodules.formats.class_names import AG_OBJECT_CLASSES, AG_RELATIONSHIP_CLASSES, normalise_class_name
+from datamodules.formats.class_names import (
+    AG_ATTENTION_RELATIONSHIPS,
+    AG_CONTACTING_RELATIONSHIPS,
+    AG_OBJECT_CLASSES,
+    AG_RELATIONSHIP_CLASSES,
+    AG_SPATIAL_RELATIONSHIPS,
+    normalise_class_name,
+)
 from datamodules.formats.errors import ActionGenomeFormatError, UnsafePickleError
 
 # The released class files, byte for byte: '/' and '_' stripped, one trailing space, no final newline.
@@ -390,3 +398,76 @@ def test_class_file_that_is_not_utf8(written: Path) -> None:
     (written / "object_classes.txt").write_bytes(b"person\n\xff\xfebag")
     with pytest.raises(ActionGenomeFormatError, match=r"object_classes.txt: not UTF-8 text"):
         read_action_genome(written)
+
+
+def _class_files(
+    folder: Path, objects: str = OFFICIAL_OBJECT_CLASSES, relations: str = OFFICIAL_RELATIONSHIP_CLASSES
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "object_classes.txt").write_text(objects)
+    (folder / "relationship_classes.txt").write_text(relations)
+    return folder
+
+
+def test_class_files_read_alone_with_the_official_partition(tmp_path: Path) -> None:
+    classes = read_action_genome_classes(_class_files(tmp_path))  # no pickle in the folder
+    assert classes.object_classes == AG_OBJECT_CLASSES
+    assert classes.object_classes[0] == "person" and "__background__" not in classes.object_classes
+    assert classes.relationship_classes == AG_RELATIONSHIP_CLASSES
+    # the toolkit's partition: attention [0:3], spatial [3:9], contacting [9:]
+    assert classes.attention == (0, 1, 2)
+    assert classes.spatial == tuple(range(3, 9))
+    assert classes.contacting == tuple(range(9, 26))
+    for kind, official in [
+        (classes.attention, AG_ATTENTION_RELATIONSHIPS),
+        (classes.spatial, AG_SPATIAL_RELATIONSHIPS),
+        (classes.contacting, AG_CONTACTING_RELATIONSHIPS),
+    ]:
+        assert sorted(classes.relationship_classes[i] for i in kind) == sorted(official)
+
+
+def test_class_files_agree_with_the_full_reader(written: Path) -> None:
+    classes = read_action_genome_classes(written)
+    annotations = read_action_genome(written)
+    assert list(classes.object_classes) == annotations.object_classes
+    assert list(classes.relationship_classes) == annotations.relationship_classes
+
+
+def test_class_files_in_another_order_keep_each_relationship_kind(tmp_path: Path) -> None:
+    relations = OFFICIAL_RELATIONSHIP_CLASSES.split("\n")
+    classes = read_action_genome_classes(_class_files(tmp_path, relations="\n".join(reversed(relations))))
+    assert classes.attention == (23, 24, 25)
+    assert classes.relationship_classes[25] == "looking_at"
+
+
+OBJECTS, RELATIONS = OFFICIAL_OBJECT_CLASSES, OFFICIAL_RELATIONSHIP_CLASSES
+
+
+@pytest.mark.parametrize(
+    ("objects", "relations", "message"),
+    [
+        (
+            OBJECTS,
+            "lookingat\njuggling",
+            r"relationship_classes.txt line 2: unknown relationship 'juggling'; expected one of Action "
+            r"Genome's 26: looking_at, not_looking_at",
+        ),
+        (OBJECTS, "lookingat\n\nabove", r"relationship_classes.txt line 2: expected a class name"),
+        (OBJECTS, "above\nunsure\nabove", r"relationship_classes.txt line 3: class 'above' already given on"),
+        ("person\n  \nbag", RELATIONS, r"object_classes.txt line 2: expected a class name"),
+        ("", RELATIONS, r"object_classes.txt: expected one class name a line, got an empty file"),
+    ],
+)
+def test_bad_class_files(tmp_path: Path, objects: str, relations: str, message: str) -> None:
+    with pytest.raises(ActionGenomeFormatError, match=message):
+        read_action_genome_classes(_class_files(tmp_path, objects, relations))
+
+
+def test_class_files_not_utf8_or_missing(tmp_path: Path) -> None:
+    folder = _class_files(tmp_path / "a")
+    (folder / "relationship_classes.txt").write_bytes(b"lookingat\n\xff\xfe")
+    with pytest.raises(ActionGenomeFormatError, match=r"relationship_classes.txt: not UTF-8 text"):
+        read_action_genome_classes(folder)
+    (folder / "relationship_classes.txt").unlink()
+    with pytest.raises(FileNotFoundError, match=r"relationship_classes.txt"):
+        read_action_genome_classes(folder)

@@ -48,6 +48,7 @@ def _assert_same_store(mmap: ClipStore, streamed: LitdataStore) -> None:
     assert streamed.skipped == mmap.skipped
     config = dict(streamed.manifest["config"])
     assert config.pop("litdata") == LitdataSettings().as_config() and len(config.pop("order")) == 16
+    assert config.pop("item_format")  # the litdata item layout: a new one rebuilds the store
     assert config == mmap.manifest["config"]
     assert sorted(streamed.order.tolist()) == list(range(len(mmap)))
     assert streamed.metadata.keys() == mmap.metadata.keys()
@@ -159,3 +160,33 @@ def test_store_arguments_are_checked():
         NTUSkeletonDataModule(build_workers=0)
     with pytest.raises(ValueError, match="litdata compression must be None or 'zstd'"):
         LitdataSettings(compression="lz4")
+
+
+def test_a_litdata_item_is_one_buffer_that_decodes_to_the_same_rows():
+    from datamodules.litdata_store import _ItemLayout
+
+    layout = _ItemLayout(
+        {
+            "frames": {
+                "joints": {"dtype": "<f4", "row_shape": [2, 3]},
+                "index": {"dtype": "<i2", "row_shape": []},
+            },
+            "pairs": {"relations": {"dtype": "|u1", "row_shape": [4]}},
+        }
+    )
+    joints = np.arange(30, dtype=np.float32).reshape(5, 2, 3)[::-1]  # not contiguous: written contiguous
+    tables = {
+        "frames": {"joints": joints, "index": np.arange(5, dtype=np.int16)},
+        "pairs": {"relations": np.zeros((0, 4), np.uint8)},  # a sample may have no rows in a table
+    }
+    payload = layout.encode(7, tables)
+    assert len(payload) == 8 * 3 + joints.nbytes + 5 * 2
+    index, decoded = layout.decode(memoryview(payload))
+    assert index == 7 and decoded.keys() == tables.keys()
+    for table, fields in tables.items():
+        for field, rows in fields.items():
+            assert decoded[table][field].dtype == rows.dtype and decoded[table][field].flags.writeable
+            np.testing.assert_array_equal(decoded[table][field], rows)
+    size = len(payload)
+    with pytest.raises(RuntimeError, match=f"a litdata item of {size + 1} bytes holds {size} bytes of rows"):
+        layout.decode(payload + b"\0")

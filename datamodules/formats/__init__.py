@@ -1,6 +1,14 @@
 """Readers and writers of the real data-set file formats (one file per format); no model knowledge."""
 
-from .action_genome import ActionGenomeAnnotations, AGFrame, AGObject, read_action_genome, write_action_genome
+from .action_genome import (
+    ActionGenomeAnnotations,
+    ActionGenomeClasses,
+    AGFrame,
+    AGObject,
+    read_action_genome,
+    read_action_genome_classes,
+    write_action_genome,
+)
 from .box_features import BoxFeatures, read_box_features, write_box_features
 from .charades import (
     CharadesAction,
@@ -36,7 +44,8 @@ from .skeleton_benchmarks import get_skeleton_benchmark, read_missing_skeletons
 from .skeleton_clip import SkeletonClip
 
 __all__ = [
-    "AGFrame", "AGObject", "ActionGenomeAnnotations", "read_action_genome", "write_action_genome",
+    "AGFrame", "AGObject", "ActionGenomeAnnotations", "ActionGenomeClasses", "read_action_genome",
+    "read_action_genome_classes", "write_action_genome",
     "BoxFeatures", "read_box_features", "write_box_features",
     "CharadesAction", "CharadesClass", "CharadesVideo", "read_charades_classes", "read_charades_csv",
     "write_charades_classes", "write_charades_csv",

@@ -4,7 +4,10 @@ Layout of ``annotations/`` (https://github.com/JingweiJ/ActionGenome):
 
 - ``object_classes.txt``, ``relationship_classes.txt``: one class per line, ``/`` and ``_`` stripped
   (``closetcabinet `` with a trailing space, ``lookingat``), no final newline; the line order is the
-  class index (36 objects with ``person`` first, 26 relationships: attention, spatial, contacting).
+  class index (36 objects with ``person`` first and no ``__background__`` line, which the toolkit's
+  loaders prepend themselves; 26 relationships: 3 attention, 6 spatial, then 17 contacting, the
+  partition the toolkit takes as ``[0:3]``, ``[3:9]``, ``[9:]``). :func:`read_action_genome_classes`
+  reads these two files alone.
 - ``person_bbox.pkl``: ``{"VIDEO.mp4/FRAME.png": {"bbox": (N, 4) float32 xyxy (N = 0 when no person
   was detected), "bbox_score": (N,), "bbox_size": (w, h), "bbox_mode": "xyxy", "keypoints":
   (N, 17, 3), "keypoints_logits": (N, 17)}}``.
@@ -44,7 +47,9 @@ __all__ = [
     "AGObject",
     "AGFrame",
     "ActionGenomeAnnotations",
+    "ActionGenomeClasses",
     "read_action_genome",
+    "read_action_genome_classes",
     "write_action_genome",
     "parse_frame_key",
     "OBJECT_CLASSES_FILE",
@@ -146,6 +151,65 @@ class ActionGenomeAnnotations:
         return sorted(v for v in self.videos if split is None or self.split_of(v) == split)
 
 
+@dataclass(frozen=True)
+class ActionGenomeClasses:
+    """The two class lists of an Action Genome ``annotations/`` directory, in file order.
+
+    Attributes:
+        object_classes: object names spelled as in the pickles (``"closet/cabinet"``); index 0 is
+            ``person``.
+        relationship_classes: relationship names (``"looking_at"``).
+        attention, spatial, contacting: the indices into ``relationship_classes`` of each kind of
+            relationship (the pickles' ``attention_relationship`` / ``spatial_relationship`` /
+            ``contacting_relationship`` fields), ascending; together they cover every index once.
+    """
+
+    object_classes: tuple[str, ...]
+    relationship_classes: tuple[str, ...]
+    attention: tuple[int, ...]
+    spatial: tuple[int, ...]
+    contacting: tuple[int, ...]
+
+
+def read_action_genome_classes(annotation_dir: str | Path) -> ActionGenomeClasses:
+    """Read ``object_classes.txt`` and ``relationship_classes.txt`` alone (no pickle is opened).
+
+    Object names outside Action Genome's 36 are kept as written; every relationship must be one of
+    Action Genome's 26, since its kind (attention, spatial, contacting) comes from its name.
+
+    Args:
+        annotation_dir: the directory holding the two class files.
+
+    Returns:
+        The class lists and the relationship partition.
+
+    Raises:
+        ActionGenomeFormatError: a class file is not UTF-8, empty, or has an empty or repeated line, or a
+            relationship is not Action Genome's; the message names the file and the line.
+        FileNotFoundError: a class file is missing.
+    """
+    annotation_dir = Path(annotation_dir)
+    objects = _read_class_file(annotation_dir / OBJECT_CLASSES_FILE, AG_OBJECT_CLASSES)
+    relation_path = annotation_dir / RELATIONSHIP_CLASSES_FILE
+    relations = _read_class_file(relation_path, AG_RELATIONSHIP_CLASSES)
+    kinds: dict[str, list[int]] = {field: [] for field in _RELATION_FIELDS}
+    for index, name in enumerate(relations):
+        field = _relation_field_or_none(name)
+        if field is None:
+            raise ActionGenomeFormatError(
+                relation_path,
+                f"line {index + 1}",
+                f"unknown relationship {name!r}; expected one of Action Genome's "
+                f"{len(AG_RELATIONSHIP_CLASSES)}: {', '.join(AG_RELATIONSHIP_CLASSES)}",
+            )
+        kinds[field].append(index)
+    return ActionGenomeClasses(
+        tuple(objects),
+        tuple(relations),
+        *(tuple(kinds[field]) for field in _RELATION_FIELDS),
+    )
+
+
 def parse_frame_key(key: str) -> tuple[str, int]:
     """Split a frame key ``"001YG.mp4/000089.png"`` into ``("001YG", 89)``.
 
@@ -172,16 +236,14 @@ def read_action_genome(annotation_dir: str | Path) -> ActionGenomeAnnotations:
         The annotations, every video's frames sorted by frame number.
 
     Raises:
-        ActionGenomeFormatError: a class list, a pickle, a key, a box or a name is malformed; the
-            message names the file, the key and what was expected.
+        ActionGenomeFormatError: a class list (see :func:`read_action_genome_classes`), a pickle, a key,
+            a box or a name is malformed; the message names the file, the key and what was expected.
         UnsafePickleError: a pickle references anything but builtins and numpy arrays.
         FileNotFoundError: a file is missing.
     """
     annotation_dir = Path(annotation_dir)
-    object_classes = _read_class_file(annotation_dir / OBJECT_CLASSES_FILE, AG_OBJECT_CLASSES)
-    relationship_classes = _read_class_file(
-        annotation_dir / RELATIONSHIP_CLASSES_FILE, AG_RELATIONSHIP_CLASSES
-    )
+    classes = read_action_genome_classes(annotation_dir)
+    object_classes, relationship_classes = list(classes.object_classes), list(classes.relationship_classes)
     object_index = {normalise_class_name(n): i for i, n in enumerate(object_classes)}
     relation_index = {normalise_class_name(n): i for i, n in enumerate(relationship_classes)}
 
@@ -418,11 +480,18 @@ def _xywh_to_xyxy(value: Any, path: Path, where: str) -> Box:
     return (x, y, x + w, y + h)
 
 
-def _relation_field(name: str) -> str:
+def _relation_field_or_none(name: str) -> str | None:
     key = normalise_class_name(name)
     for field, names in _RELATION_FIELDS.items():
         if key in {normalise_class_name(n) for n in names}:
             return field
+    return None
+
+
+def _relation_field(name: str) -> str:
+    field = _relation_field_or_none(name)
+    if field is not None:
+        return field
     raise ValueError(
         f"unknown Action Genome relationship {name!r}; expected one of {AG_RELATIONSHIP_CLASSES}"
     )

@@ -8,6 +8,10 @@ EXP ?= experiments/synthetic_laiar.yaml
 STAMP := $(VENV)/.installed
 # This machine has the torch/torchvision pair on disk; an unpinned torch would download several GB.
 TORCH_PIN := torch==2.14.1 torchvision==0.29.1
+# pytest-xdist workers for the test targets: one per CPU (`make test PYTEST_WORKERS=0` runs serially).
+# --dist loadfile keeps a test file on one worker, so its module fixtures are built once.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo test test-full lint bench ablation fit validate test-exp predict data clean \
@@ -48,10 +52,10 @@ demo: $(STAMP) $(DATA)/.complete ## install, generate data, run the main job and
 	$(PY) -m experiments.demo --data $(DATA)
 
 test: $(STAMP) ## run the fast test suite
-	$(PY) -m pytest -m "not slow and not gpu" -q
+	$(PY) -m pytest -m "not slow and not gpu" -q $(PYTEST_PARALLEL)
 
 test-full: $(STAMP) ## run every CPU test, slow ones included
-	$(PY) -m pytest -m "not gpu" -q
+	$(PY) -m pytest -m "not gpu" -q $(PYTEST_PARALLEL)
 
 lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff check lvlm_var datamodules callbacks experiments tests

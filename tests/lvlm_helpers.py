@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from lightning.pytorch import Trainer
+from run_once import built_once
 from vst_synthetic_motions import synthetic_batches
 
 from lvlm_var.lvlm.config import LLMClassifierConfig
@@ -29,7 +30,7 @@ VST_FRAMES = 16  # frames per clip of VSTConfig.tiny
 
 @pytest.fixture(scope="session")
 def tiny_llava_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_tiny_llava(tmp_path_factory.mktemp("tiny-llava"))
+    return ensure_tiny_llava(built_once(tmp_path_factory, "tiny-llava", ensure_tiny_llava))
 
 
 def train_tiny_vst(path: Path, num_classes: int = 4) -> Path:
@@ -52,7 +53,8 @@ def train_tiny_vst(path: Path, num_classes: int = 4) -> Path:
 
 @pytest.fixture(scope="session")
 def vst_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return train_tiny_vst(tmp_path_factory.mktemp("vst") / "vst.ckpt")
+    folder = built_once(tmp_path_factory, "vst", lambda folder: train_tiny_vst(folder / "vst.ckpt"))
+    return folder / "vst.ckpt"
 
 
 def tiny_config(model_dir: Path, **overrides) -> LLMClassifierConfig:

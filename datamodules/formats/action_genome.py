@@ -2,12 +2,8 @@
 
 Layout of ``annotations/`` (https://github.com/JingweiJ/ActionGenome):
 
-- ``object_classes.txt``, ``relationship_classes.txt``: one class per line, ``/`` and ``_`` stripped
-  (``closetcabinet `` with a trailing space, ``lookingat``), no final newline; the line order is the
-  class index (36 objects with ``person`` first and no ``__background__`` line, which the toolkit's
-  loaders prepend themselves; 26 relationships: 3 attention, 6 spatial, then 17 contacting, the
-  partition the toolkit takes as ``[0:3]``, ``[3:9]``, ``[9:]``). :func:`read_action_genome_classes`
-  reads these two files alone.
+- ``object_classes.txt``, ``relationship_classes.txt``: the class lists, read by
+  :mod:`~datamodules.formats.action_genome_classes` (alone: :func:`read_action_genome_classes`).
 - ``person_bbox.pkl``: ``{"VIDEO.mp4/FRAME.png": {"bbox": (N, 4) float32 xyxy (N = 0 when no person
   was detected), "bbox_score": (N,), "bbox_size": (w, h), "bbox_mode": "xyxy", "keypoints":
   (N, 17, 3), "keypoints_logits": (N, 17)}}``.
@@ -24,21 +20,22 @@ from __future__ import annotations
 
 import pickle
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .class_names import (
-    AG_ATTENTION_RELATIONSHIPS,
-    AG_CONTACTING_RELATIONSHIPS,
-    AG_OBJECT_CLASSES,
-    AG_RELATIONSHIP_CLASSES,
-    AG_SPATIAL_RELATIONSHIPS,
-    normalise_class_name,
+from .action_genome_classes import (
+    OBJECT_CLASSES_FILE,
+    RELATION_FIELDS,
+    RELATIONSHIP_CLASSES_FILE,
+    ActionGenomeClasses,
+    read_action_genome_classes,
+    relation_field,
+    write_class_file,
 )
+from .class_names import normalise_class_name
 from .errors import ActionGenomeFormatError
 from .safe_paths import id_problem
 from .safe_pickle import load_untrusted_pickle
@@ -59,21 +56,12 @@ __all__ = [
     "FRAME_LIST_FILE",
 ]
 
-OBJECT_CLASSES_FILE = "object_classes.txt"
-RELATIONSHIP_CLASSES_FILE = "relationship_classes.txt"
 PERSON_BBOX_FILE = "person_bbox.pkl"
 OBJECT_BBOX_FILE = "object_bbox_and_relationship.pkl"
 FRAME_LIST_FILE = "frame_list.txt"
 
 _FRAME_KEY = re.compile(r"^(?P<video>[^/]+)\.mp4/(?P<frame>\d+)\.png$")
 _SPLITS = ("train", "test")
-_RELATION_FIELDS = {
-    "attention_relationship": AG_ATTENTION_RELATIONSHIPS,
-    "spatial_relationship": AG_SPATIAL_RELATIONSHIPS,
-    "contacting_relationship": AG_CONTACTING_RELATIONSHIPS,
-}
-# The released object_classes.txt has exactly this one entry with a trailing space; written back as is.
-_TRAILING_SPACE_ENTRIES = frozenset({"closetcabinet"})
 _NUM_KEYPOINTS = 17
 
 Box = tuple[float, float, float, float]
@@ -149,65 +137,6 @@ class ActionGenomeAnnotations:
     def video_ids(self, split: str | None = None) -> list[str]:
         """Video ids in sorted order, all of them or those of one split."""
         return sorted(v for v in self.videos if split is None or self.split_of(v) == split)
-
-
-@dataclass(frozen=True)
-class ActionGenomeClasses:
-    """The two class lists of an Action Genome ``annotations/`` directory, in file order.
-
-    Attributes:
-        object_classes: object names spelled as in the pickles (``"closet/cabinet"``); index 0 is
-            ``person``.
-        relationship_classes: relationship names (``"looking_at"``).
-        attention, spatial, contacting: the indices into ``relationship_classes`` of each kind of
-            relationship (the pickles' ``attention_relationship`` / ``spatial_relationship`` /
-            ``contacting_relationship`` fields), ascending; together they cover every index once.
-    """
-
-    object_classes: tuple[str, ...]
-    relationship_classes: tuple[str, ...]
-    attention: tuple[int, ...]
-    spatial: tuple[int, ...]
-    contacting: tuple[int, ...]
-
-
-def read_action_genome_classes(annotation_dir: str | Path) -> ActionGenomeClasses:
-    """Read ``object_classes.txt`` and ``relationship_classes.txt`` alone (no pickle is opened).
-
-    Object names outside Action Genome's 36 are kept as written; every relationship must be one of
-    Action Genome's 26, since its kind (attention, spatial, contacting) comes from its name.
-
-    Args:
-        annotation_dir: the directory holding the two class files.
-
-    Returns:
-        The class lists and the relationship partition.
-
-    Raises:
-        ActionGenomeFormatError: a class file is not UTF-8, empty, or has an empty or repeated line, or a
-            relationship is not Action Genome's; the message names the file and the line.
-        FileNotFoundError: a class file is missing.
-    """
-    annotation_dir = Path(annotation_dir)
-    objects = _read_class_file(annotation_dir / OBJECT_CLASSES_FILE, AG_OBJECT_CLASSES)
-    relation_path = annotation_dir / RELATIONSHIP_CLASSES_FILE
-    relations = _read_class_file(relation_path, AG_RELATIONSHIP_CLASSES)
-    kinds: dict[str, list[int]] = {field: [] for field in _RELATION_FIELDS}
-    for index, name in enumerate(relations):
-        field = _relation_field_or_none(name)
-        if field is None:
-            raise ActionGenomeFormatError(
-                relation_path,
-                f"line {index + 1}",
-                f"unknown relationship {name!r}; expected one of Action Genome's "
-                f"{len(AG_RELATIONSHIP_CLASSES)}: {', '.join(AG_RELATIONSHIP_CLASSES)}",
-            )
-        kinds[field].append(index)
-    return ActionGenomeClasses(
-        tuple(objects),
-        tuple(relations),
-        *(tuple(kinds[field]) for field in _RELATION_FIELDS),
-    )
 
 
 def parse_frame_key(key: str) -> tuple[str, int]:
@@ -303,9 +232,9 @@ def write_action_genome(annotation_dir: str | Path, annotations: ActionGenomeAnn
     """
     annotation_dir = Path(annotation_dir)
     annotation_dir.mkdir(parents=True, exist_ok=True)
-    fields = [_relation_field(name) for name in annotations.relationship_classes]
-    _write_class_file(annotation_dir / OBJECT_CLASSES_FILE, annotations.object_classes)
-    _write_class_file(annotation_dir / RELATIONSHIP_CLASSES_FILE, annotations.relationship_classes)
+    fields = [relation_field(name) for name in annotations.relationship_classes]
+    write_class_file(annotation_dir / OBJECT_CLASSES_FILE, annotations.object_classes)
+    write_class_file(annotation_dir / RELATIONSHIP_CLASSES_FILE, annotations.relationship_classes)
 
     persons: dict[str, dict[str, Any]] = {}
     objects: dict[str, list[dict[str, Any]]] = {}
@@ -318,39 +247,6 @@ def write_action_genome(annotation_dir: str | Path, annotations: ActionGenomeAnn
     with (annotation_dir / OBJECT_BBOX_FILE).open("wb") as handle:
         pickle.dump(objects, handle, protocol=4)
     (annotation_dir / FRAME_LIST_FILE).write_text("".join(f"{key}\n" for key in persons))
-
-
-def _read_class_file(path: Path, official: Sequence[str]) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except UnicodeDecodeError as exc:
-        raise ActionGenomeFormatError(path, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    if lines and lines[-1] == "":  # tolerate a final newline, which the released files lack
-        lines.pop()
-    spelled = {normalise_class_name(name): name for name in official}
-    names: list[str] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        key = normalise_class_name(line)
-        if not key:
-            raise ActionGenomeFormatError(path, f"line {number}", "expected a class name, got an empty line")
-        if key in seen:
-            raise ActionGenomeFormatError(
-                path, f"line {number}", f"class {line.strip()!r} already given on line {seen[key]}"
-            )
-        seen[key] = number
-        names.append(spelled.get(key, line.strip()))
-    if not names:
-        raise ActionGenomeFormatError(path, "", "expected one class name a line, got an empty file")
-    return names
-
-
-def _write_class_file(path: Path, names: Sequence[str]) -> None:
-    entries = []
-    for name in names:
-        entry = name.replace("/", "").replace("_", "")
-        entries.append(entry + " " if entry in _TRAILING_SPACE_ENTRIES else entry)
-    path.write_text("\n".join(entries))
 
 
 def _load_dict(path: Path) -> dict:
@@ -415,7 +311,7 @@ def _parse_object(
 ) -> AGObject:
     if not isinstance(entry, dict):
         raise ActionGenomeFormatError(path, where, f"expected a dict, got {type(entry).__name__}")
-    for field in ("class", "bbox", "visible", "metadata", *_RELATION_FIELDS):
+    for field in ("class", "bbox", "visible", "metadata", *RELATION_FIELDS):
         if field not in entry:
             raise ActionGenomeFormatError(path, where, f"missing field '{field}'")
     name = entry["class"]
@@ -431,7 +327,7 @@ def _parse_object(
     if visible and box is None:
         raise ActionGenomeFormatError(path, where, "expected a 'bbox' for a visible object, got None")
     relations: set[int] = set()
-    for field in _RELATION_FIELDS:
+    for field in RELATION_FIELDS:
         names = entry[field]
         if names is None:
             continue
@@ -480,23 +376,6 @@ def _xywh_to_xyxy(value: Any, path: Path, where: str) -> Box:
     return (x, y, x + w, y + h)
 
 
-def _relation_field_or_none(name: str) -> str | None:
-    key = normalise_class_name(name)
-    for field, names in _RELATION_FIELDS.items():
-        if key in {normalise_class_name(n) for n in names}:
-            return field
-    return None
-
-
-def _relation_field(name: str) -> str:
-    field = _relation_field_or_none(name)
-    if field is not None:
-        return field
-    raise ValueError(
-        f"unknown Action Genome relationship {name!r}; expected one of {AG_RELATIONSHIP_CLASSES}"
-    )
-
-
 def _person_entry(frame: AGFrame) -> dict[str, Any]:
     boxes = (
         np.zeros((0, 4), np.float32)
@@ -520,7 +399,7 @@ def _object_entry(
     name = annotations.object_classes[obj.class_index]
     video, frame_name = frame.key.rsplit("/", 1)
     relations: dict[str, list[str] | None] = {
-        field: ([] if obj.visible else None) for field in _RELATION_FIELDS
+        field: ([] if obj.visible else None) for field in RELATION_FIELDS
     }
     if obj.visible:
         for index in obj.relation_indices:

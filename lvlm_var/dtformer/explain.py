@@ -430,10 +430,23 @@ def evidence_units(
     return sorted(units, key=lambda u: (u.object_index, u.start))
 
 
+def log_odds(logits: Tensor, multi_label: bool) -> Tensor:
+    """``(..., C)`` log-odds ``log p_c - log(1 - p_c)`` of every class, computed from the logits (exact where
+    ``p_c`` rounds to 1): the logits themselves for sigmoid heads, ``z_c - logsumexp_{j != c} z_j`` for a
+    softmax over ``C >= 2`` classes."""
+    if multi_label:
+        return logits
+    classes = logits.shape[-1]
+    others = torch.eye(classes, dtype=torch.bool, device=logits.device)
+    expanded = logits.unsqueeze(-2).expand(*logits.shape[:-1], classes, classes)
+    return logits - torch.logsumexp(expanded.masked_fill(others, float("-inf")), dim=-1)
+
+
 def class_gradients(
     model: LaIAR, video: SceneGraphBatch, keep: Tensor, classes: list[int], multi_label: bool
 ) -> Tensor:
-    """Gradient of each class's probability with respect to the kept tokens' joint-space embeddings.
+    """Gradient of each class's log-odds with respect to the kept tokens' joint-space embeddings (the
+    direction of the probability's gradient: the two differ by the factor ``p (1 - p)``).
 
     Runs under ``torch.inference_mode`` too (Lightning's test loop): the inputs are cloned out of it.
 
@@ -442,7 +455,7 @@ def class_gradients(
         video: a one-row batch.
         keep: ``(T, K)`` the selection to score with (the selector is not run).
         classes: the classes, one backward pass for all (each on a row of its own).
-        multi_label: sigmoid probabilities, else softmax.
+        multi_label: sigmoid heads, else softmax (see :func:`log_odds`).
 
     Returns:
         ``(len(classes), T, K, E)``.
@@ -456,9 +469,8 @@ def class_gradients(
         tokens = tokens.detach().expand(len(classes), -1, -1, -1).clone().requires_grad_(True)
         mask = rows["mask"].expand(len(classes), -1, -1)
         former = model.video_former(tokens, mask, keep=(keep.clone() > 0.5).expand(len(classes), -1, -1))
-        logits = model.video_head(former.z)
-        probabilities = torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=-1)
-        picked = probabilities[torch.arange(len(classes)), torch.as_tensor(classes)].sum()
+        scores = log_odds(model.video_head(former.z), multi_label)
+        picked = scores[torch.arange(len(classes)), torch.as_tensor(classes)].sum()
         (gradient,) = torch.autograd.grad(picked, tokens)
     # the token's own half is its joint-space embedding (the other half is the video's global context)
     return gradient[..., : joint.shape[-1]].detach()
@@ -471,18 +483,19 @@ def attribute_units(
     """Exact leave-one-unit-out attribution for every class.
 
     Args:
-        score: ``(V, T, K)`` bool keep masks -> ``(V, C)`` class probabilities of the video.
+        score: ``(V, T, K)`` bool keep masks -> ``(V, C)`` class scores of the video (``LaIARModule``:
+            the log-odds, :func:`log_odds`).
         keep: ``(T, K)`` the model's own selection.
         units: the video's units.
 
     Returns:
-        ``(C,)`` probabilities with every kept token, and ``(U, C)`` attributions (their drop when the
-        unit is removed).
+        ``(C,)`` scores with every kept token, and ``(U, C)`` attributions (their drop when the unit is
+        removed).
     """
     kept = keep > 0.5
     variants = [kept] + [kept & ~unit.mask(tuple(kept.shape), kept.device) for unit in units]
-    probabilities = score(torch.stack(variants))
-    return probabilities[0], probabilities[0] - probabilities[1:]
+    scores = score(torch.stack(variants))
+    return scores[0], scores[0] - scores[1:]
 
 
 def explain_classes(
@@ -503,7 +516,8 @@ def explain_classes(
         class_indices: the classes to explain.
         class_names: the ``C`` class names.
         object_names: the object class names.
-        min_attribution: a unit is cited when removing it drops the class probability by at least this.
+        min_attribution: a unit is cited when its attribution (the drop in the class's score, the
+            log-odds in ``LaIARModule``) is at least this.
 
     Returns:
         one :class:`ClassExplanation` per class, in ``class_indices`` order; its steps are the cited units,

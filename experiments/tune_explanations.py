@@ -13,7 +13,7 @@ its value there, or the default.
 Usage::
 
     python -m experiments.tune_explanations runs/synthetic_laiar/checkpoints/laiar.ckpt \\
-        [--thresholds 0.05 0.1 0.2 0.5] [--truth data/synthetic/action_genome/synthetic_truth.json]
+        [--thresholds 0 0.02 0.1 0.5] [--truth data/synthetic/action_genome/synthetic_truth.json]
 
 then test with the chosen value: ``lvlm-var test ... --model.init_args.explain.min_attribution VALUE``.
 """
@@ -34,7 +34,7 @@ from lvlm_var.explanation import ExplanationRecord
 
 __all__ = ["THRESHOLDS", "explain_validation", "tune_min_attribution", "main"]
 
-THRESHOLDS: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+THRESHOLDS: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 
 
 def explain_validation(module: LaIARModule, datamodule: ActionGenomeDataModule) -> list[ExplanationRecord]:

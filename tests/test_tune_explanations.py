@@ -7,12 +7,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from experiments.ablation import AblationRow, run_row
+from experiments.ablation import EXPERIMENT
+from experiments.runner import fit_and_test
 from experiments.tune_explanations import tune_min_attribution
 
 
-def test_thresholds_are_scored_on_validation_and_test_is_refused(synthetic_root: Path, tmp_path: Path) -> None:
-    checkpoint = run_row(AblationRow("full"), str(synthetic_root), tmp_path, epochs=1)["checkpoint"]
+def test_thresholds_are_chosen_on_validation_never_on_test(synthetic_root: Path, tmp_path: Path) -> None:
+    fit = fit_and_test(EXPERIMENT, [
+        "--data.init_args.data_dir", str(synthetic_root), "--data.init_args.val_fraction", "0.2",
+        "--trainer.default_root_dir", str(tmp_path), "--trainer.max_epochs", "1",
+    ])
+    checkpoint = fit.cli.trainer.checkpoint_callback.best_model_path
     report = tune_min_attribution(checkpoint, thresholds=(1e9, 0.0))
     low, high = report["rows"]
     assert (low["threshold"], high["threshold"]) == (0.0, 1e9)

@@ -25,13 +25,21 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from datamodules.synthetic.transitions import SyntheticTransition, read_synthetic_truth
 from lvlm_var.explanation import EvidenceStep, ExplanationRecord
 
-__all__ = ["ExplanationScore", "names_class_transition", "names_transition", "score_explanations", "main"]
+__all__ = [
+    "ExplanationScore",
+    "names_class_transition",
+    "names_transition",
+    "score_records",
+    "score_explanations",
+    "main",
+]
 
 _SUBJECT = "person"
 
@@ -85,6 +93,29 @@ def names_class_transition(record: ExplanationRecord, transition: SyntheticTrans
     )
 
 
+def score_records(
+    records: Iterable[ExplanationRecord], transitions: dict[str, list[SyntheticTransition]]
+) -> ExplanationScore:
+    """Score explanation records against the synthetic ground truth (``read_synthetic_truth``).
+
+    Raises:
+        ValueError: a record's video is not in ``transitions``.
+    """
+    correct = named = labels = videos = 0
+    for record in records:
+        if record.sample_id not in transitions:
+            raise ValueError(f"video {record.sample_id!r} is not in the synthetic truth")
+        videos += 1
+        truths = transitions[record.sample_id]
+        labels += len(truths)
+        predicted = {name for name, _ in record.predictions[: len(truths)]}
+        for transition in truths:
+            if transition.action_name in predicted:
+                correct += 1
+                named += names_class_transition(record, transition)
+    return ExplanationScore(correct=correct, named=named, labels=labels, videos=videos)
+
+
 def score_explanations(explanations: str | Path, truth: str | Path) -> ExplanationScore:
     """Score an ``ExplanationWriter`` JSONL against ``synthetic_truth.json``.
 
@@ -99,7 +130,7 @@ def score_explanations(explanations: str | Path, truth: str | Path) -> Explanati
         ValueError: a line is not a JSON record, or a record's video is not in the truth file.
     """
     transitions = read_synthetic_truth(truth)
-    correct = named = labels = videos = 0
+    records = []
     path = Path(explanations)
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -112,15 +143,8 @@ def score_explanations(explanations: str | Path, truth: str | Path) -> Explanati
             ) from None
         if record.sample_id not in transitions:
             raise ValueError(f"{path} line {number}: video {record.sample_id!r} is not in {truth}")
-        videos += 1
-        truths = transitions[record.sample_id]
-        labels += len(truths)
-        predicted = {name for name, _ in record.predictions[: len(truths)]}
-        for transition in truths:
-            if transition.action_name in predicted:
-                correct += 1
-                named += names_class_transition(record, transition)
-    return ExplanationScore(correct=correct, named=named, labels=labels, videos=videos)
+        records.append(record)
+    return score_records(records, transitions)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from lvlm_var.dtformer.explain import (
     attribute_units,
     evidence_units,
     explain_classes,
+    log_odds,
 )
 from lvlm_var.explanation import CitedEvidence, ClassExplanation, EvidenceStep, ExplanationRecord
 
@@ -104,6 +105,38 @@ def test_leave_one_unit_out_attribution_cites_only_the_carrying_token() -> None:
     ]
     assert explained[0].evidence[0].attribution == pytest.approx(0.8)
     assert explained[1].evidence == [] and "no run of kept tokens" in explained[1].sentence
+
+
+def test_log_odds_are_exact_for_both_heads() -> None:
+    logits = torch.tensor([[2.0, -1.0, 0.5], [30.0, 0.0, -4.0]], dtype=torch.float64)
+    assert torch.equal(log_odds(logits, multi_label=True), logits)
+    p = logits.softmax(-1)
+    expected = p.log() - (1 - p).log()
+    assert torch.allclose(log_odds(logits, multi_label=False)[0], expected[0])
+    # where p rounds to 1 the log-odds are still exact: 30 - logsumexp(0, -4)
+    assert log_odds(logits, multi_label=False)[1, 0].item() == pytest.approx(30 - torch.logaddexp(
+        torch.tensor(0.0), torch.tensor(-4.0)).item())
+
+
+def test_a_confident_class_still_gets_its_evidence_cited() -> None:
+    # class 0's logit is 12 with token (2, 0) and 9 without: its probability moves by 1e-4 only, its
+    # log-odds by 3, so a log-odds threshold cites the token where a probability threshold of 0.005 would not
+    video = _video()
+    keep = torch.ones(4, 2)
+    units = evidence_units(_vocabulary(), video["joint"], keep, video["object_class"], video["frame_index"])
+
+    def score(masks: Tensor) -> Tensor:
+        used = masks[:, 2, 0].double()
+        return log_odds(torch.stack([9.0 + 3.0 * used, torch.zeros_like(used)], dim=-1), multi_label=True)
+
+    _, attribution = attribute_units(score, keep, units)
+    assert attribution[:, 0].tolist() == pytest.approx([0.0, 3.0, 0.0])
+    probability_drop = torch.sigmoid(torch.tensor(12.0)) - torch.sigmoid(torch.tensor(9.0))
+    assert probability_drop < 0.005
+    confident = torch.tensor([0.99999])
+    (explained,) = explain_classes(units, attribution, confident, [0], CLASSES[:1], OBJECTS, 0.5)
+    cited = [(s.relation, s.attribution) for s in explained.evidence]
+    assert cited == [("not_contacting", pytest.approx(3.0))]
 
 
 def test_transition_sentence_joins_the_cited_runs_of_one_object() -> None:

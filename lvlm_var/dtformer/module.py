@@ -22,6 +22,7 @@ from lvlm_var.dtformer.explain import (
     evidence_units,
     explain_classes,
     explain_video,
+    log_odds,
 )
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
@@ -233,8 +234,11 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         """``(B, C)`` video-branch class probabilities from the relation tokens of ``keep_mask`` alone
         (``(B, T, K)`` bool; the others are dropped, the selector is not run): the
         :class:`~lvlm_var.explanation.EvidenceScorer` interface."""
-        logits = self.model.forward_head(self.model.forward_features(batch, "video", keep=keep_mask), "video")
+        logits = self._logits_with_evidence(batch, keep_mask)
         return torch.sigmoid(logits) if self.loss_config.multi_label else torch.softmax(logits, dim=-1)
+
+    def _logits_with_evidence(self, batch: SceneGraphBatch, keep_mask: Tensor) -> Tensor:
+        return self.model.forward_head(self.model.forward_features(batch, "video", keep=keep_mask), "video")
 
     @staticmethod
     def _retention(former: DTFormerOutput, mask: Tensor) -> dict[str, Tensor]:
@@ -295,8 +299,11 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
             return [], []
         video = select_rows(batch, [row])
 
+        # attribution on the log-odds: a probability drop shrinks with p (1 - p), so a confident class's
+        # evidence would look negligible (see lvlm_var.dtformer.explain)
         def score(masks: Tensor) -> Tensor:
-            return self.score_with_evidence(select_rows(video, [0] * len(masks)), masks)
+            logits = self._logits_with_evidence(select_rows(video, [0] * len(masks)), masks)
+            return log_odds(logits.float(), self.loss_config.multi_label)
 
         gradients = class_gradients(self.model, video, keep, chosen, self.loss_config.multi_label)
         kept = keep > 0.5
@@ -306,10 +313,10 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
                 self._vocabulary, joint, keep, batch["object_class"][row], batch["frame_index"][row],
                 gradient, self.relation_seen,
             )
-            full, attribution = attribute_units(score, keep, units)
+            _, attribution = attribute_units(score, keep, units)
             classes += explain_classes(
-                units, attribution, full, [c], self.config.class_names, self.config.object_class_names,
-                self.explain_config.min_attribution,
+                units, attribution, probabilities, [c], self.config.class_names,
+                self.config.object_class_names, self.explain_config.min_attribution,
             )
             mask = torch.zeros_like(kept)
             for unit, value in zip(units, attribution[:, c].tolist(), strict=True):

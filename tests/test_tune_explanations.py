@@ -7,15 +7,20 @@ from pathlib import Path
 import pytest
 import torch
 
+from datamodules.synthetic.scene_graphs import write_synthetic_scene_graphs
 from experiments.ablation import EXPERIMENT
 from experiments.runner import fit_and_test
 from experiments.tune_explanations import tune_min_attribution
 
+NUM_VIDEOS, EPOCHS = 96, 3
 
-def test_thresholds_are_chosen_on_validation_never_on_test(synthetic_root: Path, tmp_path: Path) -> None:
+
+def test_thresholds_are_chosen_on_validation_never_on_test(tmp_path: Path) -> None:
+    # the experiment's own model and loader on a small set of the same generator (the session set takes minutes)
+    write_synthetic_scene_graphs(tmp_path / "data", seed=0, num_videos=NUM_VIDEOS)
     fit = fit_and_test(EXPERIMENT, [
-        "--data.init_args.data_dir", str(synthetic_root), "--data.init_args.val_fraction", "0.2",
-        "--trainer.default_root_dir", str(tmp_path), "--trainer.max_epochs", "1",
+        "--data.init_args.data_dir", str(tmp_path / "data"), "--data.init_args.val_fraction", "0.2",
+        "--trainer.default_root_dir", str(tmp_path), "--trainer.max_epochs", str(EPOCHS),
     ])
     checkpoint = fit.cli.trainer.checkpoint_callback.best_model_path
     report = tune_min_attribution(checkpoint, thresholds=(1e9, 0.0))

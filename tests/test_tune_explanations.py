@@ -16,7 +16,7 @@ NUM_VIDEOS, EPOCHS = 96, 3
 
 
 def test_thresholds_are_chosen_on_validation_never_on_test(tmp_path: Path) -> None:
-    # the experiment's own model and loader on a small set of the same generator (the session set takes minutes)
+    # the experiment's own model on a small set of the same generator (the session set takes minutes)
     write_synthetic_scene_graphs(tmp_path / "data", seed=0, num_videos=NUM_VIDEOS)
     fit = fit_and_test(EXPERIMENT, [
         "--data.init_args.data_dir", str(tmp_path / "data"), "--data.init_args.val_fraction", "0.2",

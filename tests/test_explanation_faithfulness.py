@@ -13,12 +13,12 @@ from callbacks import ExplanationFaithfulness
 from callbacks.explanation_faithfulness import measure_faithfulness
 from lvlm_var.dtformer.explain import (
     EvidenceUnit,
-    TripletVocabulary,
     attribute_units,
     evidence_units,
     explain_classes,
     log_odds,
 )
+from lvlm_var.dtformer.kept_token_naming import TripletVocabulary
 from lvlm_var.explanation import CitedEvidence, ClassExplanation, EvidenceStep, ExplanationRecord
 
 OBJECTS = ["person", "box", "chair"]

@@ -8,8 +8,9 @@ from lvlm_var.dtformer.config import (
     RelationEncoderConfig,
 )
 from lvlm_var.dtformer.dtformer import DTFormer, DTFormerOutput, PackedLayout, TransformerBlock
-from lvlm_var.dtformer.explain import ExplainConfig, TripletVocabulary, explain_video
+from lvlm_var.dtformer.explain import ExplainConfig
 from lvlm_var.dtformer.gpo import GeneralizedPooling, JointSpaceEncoder
+from lvlm_var.dtformer.kept_token_naming import TripletVocabulary, explain_video
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import (
     LaIARLoss,

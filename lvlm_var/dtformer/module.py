@@ -16,14 +16,13 @@ from lvlm_var.dtformer.config import LaIARConfig, LaIARLossConfig, OptimConfig
 from lvlm_var.dtformer.dtformer import DTFormerOutput
 from lvlm_var.dtformer.explain import (
     ExplainConfig,
-    TripletVocabulary,
     attribute_units,
     class_gradients,
     evidence_units,
     explain_classes,
-    explain_video,
     log_odds,
 )
+from lvlm_var.dtformer.kept_token_naming import TripletVocabulary, explain_video
 from lvlm_var.dtformer.laiar import BranchFeatures, LaIAR
 from lvlm_var.dtformer.losses import LaIARLoss, classification_loss
 from lvlm_var.explanation import CitedEvidence, ClassExplanation, ExplanationRecord, select_rows

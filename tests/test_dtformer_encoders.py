@@ -110,6 +110,23 @@ def test_visual_and_semantic_encoders_shapes() -> None:
     assert torch.equal(s[1, 0, 0, part : 2 * part], torch.zeros(part))  # no relation -> zeros
 
 
+@pytest.mark.parametrize(("std", "low", "high"), [(0.02, 0.9, 1.0), (1.0, 0.0, 0.7)])
+def test_semantic_init_std_sets_how_far_apart_triplets_start(std: float, low: float, high: float) -> None:
+    # nothing normalises the Eq. 2 embeddings before the joint-space projection: at BERT's std 0.02 its
+    # bias dominates and every (object, relation) triplet starts in one direction; at std 1 they differ
+    torch.manual_seed(0)
+    config = replace(TINY_ENCODER, semantic_init_std=std)
+    semantic = SemanticRelationEncoder(config)
+    joint = JointSpaceEncoder(semantic.out_dim, config.embed_dim, 4, 4)
+    object_class = torch.arange(config.num_object_classes).repeat_interleave(config.num_relations)
+    multi_hot = torch.eye(config.num_relations).repeat(config.num_object_classes, 1)
+    with torch.no_grad():
+        tokens = torch.nn.functional.normalize(joint.embed_tokens(semantic(object_class, multi_hot)), dim=-1)
+    count = len(tokens)
+    mean_cosine = ((tokens @ tokens.T).sum() - count) / (count * count - count)
+    assert low < mean_cosine < high
+
+
 def test_semantic_encoder_rejects_bad_vocabulary() -> None:
     semantic = SemanticRelationEncoder(TINY_ENCODER)
     with pytest.raises(ValueError, match=r"object_class: expected indices in \[0, 5\), got range \[0, 7\]"):

@@ -69,6 +69,14 @@ class RelationEncoderConfig:
             test mAP 0.90 with it, 0.98 without: the same runs, no box map).
         gpo_pe_dim: sinusoidal position-encoding width of the GPO weight generator.
         gpo_hidden: hidden size of the GPO bidirectional GRU.
+        semantic_init_std: std of the initial subject, relation and object embeddings of Eq. 2. Nothing
+            normalises them before the joint-space projection, so at BERT's 0.02 (where a LayerNorm
+            follows) every language token starts as that projection's bias: the joint embeddings of all
+            triplets at a mean cosine of 0.94 at the synthetic Charades size, against 0.40 at std 1 (the
+            scale of ``nn.Embedding``'s own init and of pretrained word vectors). There the language
+            branch alone reached test mAP 0.143 at 0.02 and 0.192 at 1 in 6 epochs; in the full scheme
+            (with a shared DT-Former) the gain over the video branch alone stayed within the seed spread
+            (README, Charades scale). The default keeps 0.02, with which every README result was measured.
     """
 
     feature_dim: int = 2048
@@ -82,6 +90,7 @@ class RelationEncoderConfig:
     global_context: bool = True
     gpo_pe_dim: int = 32
     gpo_hidden: int = 32
+    semantic_init_std: float = 0.02
 
     def __post_init__(self) -> None:
         _check_positive(
@@ -95,6 +104,7 @@ class RelationEncoderConfig:
             "box_hidden",
             "gpo_pe_dim",
             "gpo_hidden",
+            "semantic_init_std",
         )
         if self.embed_dim % 2:
             raise ValueError(f"RelationEncoderConfig.embed_dim must be even, got {self.embed_dim}")

@@ -100,10 +100,11 @@ class SemanticRelationEncoder(nn.Module):
         super().__init__()
         self.num_object_classes = config.num_object_classes
         self.num_relations = config.num_relations
-        self.subject = nn.Parameter(torch.randn(config.part_dim) * 0.02)
-        self.relation = nn.Parameter(torch.randn(config.num_relations, config.part_dim) * 0.02)
+        std = config.semantic_init_std
+        self.subject = nn.Parameter(torch.randn(config.part_dim) * std)
+        self.relation = nn.Parameter(torch.randn(config.num_relations, config.part_dim) * std)
         self.object = nn.Embedding(config.num_object_classes, config.part_dim)
-        nn.init.normal_(self.object.weight, std=0.02)
+        nn.init.normal_(self.object.weight, std=std)
 
     @property
     def out_dim(self) -> int:

@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TORCH_PIN := torch==2.14.1 torchvision==0.29.1
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-full lint bench ablation fit validate test-exp predict data clean \
+.PHONY: help install demo test test-full lint bench seeds ablation fit validate test-exp predict data clean \
 	data-charades extract-features demo-rgb
 
 help: ## show this help
@@ -58,6 +58,9 @@ lint: $(STAMP) ## ruff
 
 bench: $(STAMP) $(DATA)/.complete ## run the benchmarks, print tables, write bench_results/*.json
 	$(PY) -m experiments.bench --data $(DATA)
+
+seeds: $(STAMP) $(DATA)/.complete ## LVLM-VAR both stages for seeds 0 1 2: accuracies, mean and spread (runs/seeds)
+	$(PY) -m experiments.lvlm_pipeline --data $(DATA) --out runs/seeds --seeds 0 1 2
 
 ablation: $(STAMP) $(DATA)/.complete ## LaIAR Tables 1 and 2 re-run on the synthetic set (each cell a real run)
 	$(PY) -m experiments.ablation --data $(DATA)

@@ -71,6 +71,8 @@ class LLMClassifierConfig:
         score_chunk_size: (clip, class) continuations scored per forward pass; bounds the memory of
             the copied prompt cache.
         explanation_max_new_tokens: generated explanation length after the predicted label.
+        explanation_segments: narrative segments a training explanation cites (by index and time span):
+            those whose action tokens speak most for the true class (the VST's bag-of-codes probe).
         top_k: predictions kept in an explanation record.
         attn_implementation: ``"sdpa"`` or ``"eager"``.
     """
@@ -91,6 +93,7 @@ class LLMClassifierConfig:
     question: str = "Which action is the person performing, and why?"
     score_chunk_size: int = 64
     explanation_max_new_tokens: int = 32
+    explanation_segments: int = 1
     top_k: int = 5
     attn_implementation: str = "sdpa"
 
@@ -111,6 +114,8 @@ class LLMClassifierConfig:
             raise ValueError(
                 f"explanation_max_new_tokens must be >= 0, got {self.explanation_max_new_tokens}"
             )
+        if self.explanation_segments < 1:
+            raise ValueError(f"explanation_segments must be >= 1, got {self.explanation_segments}")
         if self.top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
 

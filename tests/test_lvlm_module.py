@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from lightning.pytorch import Callback, Trainer
@@ -172,3 +174,19 @@ def test_missing_vst_checkpoint_is_named(tiny_llava_dir, tmp_path):
     module = LVLMClassifierModule(str(tmp_path / "vst.ckpt"), list(CLASS_NAMES), tiny_config(tiny_llava_dir))
     with pytest.raises(FileNotFoundError, match=r"VST checkpoint '.*vst\.ckpt' not found"):
         module.configure_model()
+
+
+def test_action_rows_learn_at_their_own_rate(trained):
+    module, _, _ = trained
+    default = module.config
+    try:
+        module.config = dataclasses.replace(default, lr=1e-3, action_row_lr_scale=10.0, weight_decay=0.1)
+        optimizer = module.configure_optimizers()["optimizer"]
+    finally:
+        module.config = default
+    adapters, rows = optimizer.param_groups
+    new_rows = {id(p) for n, p in module.named_parameters() if n.endswith(".new_rows")}
+    assert {id(p) for p in rows["params"]} == new_rows and len(new_rows) == 2  # input and LM-head rows
+    assert not new_rows & {id(p) for p in adapters["params"]}
+    assert rows["initial_lr"] == pytest.approx(1e-2) and rows["weight_decay"] == 0.0
+    assert adapters["initial_lr"] == pytest.approx(1e-3) and adapters["weight_decay"] == 0.1

@@ -64,7 +64,9 @@ class LLMClassifierConfig:
             LM-head rows initialised from its name and trained; ``"existing_vocab"`` (LLM-AR) maps
             codes onto existing vocabulary tokens, with no resize and only LoRA trained.
         gradient_checkpointing: recompute activations in the backward pass.
-        lr: AdamW learning rate.
+        lr: AdamW learning rate (the adapters; decayed to zero by a cosine over the fit).
+        action_row_lr_scale: the new ``<act_i>`` rows learn at ``lr`` times this (no weight decay): they
+            start from their names, and codes that share a name are told apart by their rows alone.
         weight_decay: AdamW weight decay on the adapters.
         instruction: what the model is asked to do, before the narrative.
         question: asked after the narrative; the answer starts with the class name.
@@ -85,6 +87,7 @@ class LLMClassifierConfig:
     token_route: str = "new_tokens"
     gradient_checkpointing: bool = True
     lr: float = 2e-4
+    action_row_lr_scale: float = 1.0
     weight_decay: float = 0.0
     instruction: str = (
         "The action narrative lists the semantic action tokens of a skeleton clip in temporal order, "
@@ -108,6 +111,8 @@ class LLMClassifierConfig:
             raise ValueError("model_id is empty; give a LLaVA model directory or hub id")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.action_row_lr_scale <= 0:
+            raise ValueError(f"action_row_lr_scale must be > 0, got {self.action_row_lr_scale}")
         if self.score_chunk_size < 1:
             raise ValueError(f"score_chunk_size must be >= 1, got {self.score_chunk_size}")
         if self.explanation_max_new_tokens < 0:

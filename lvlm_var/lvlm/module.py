@@ -137,8 +137,14 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         """AdamW with a cosine decay to zero over the fit: at a constant rate the last steps of a short run
         moved the synthetic test accuracy by up to 6 points between validations."""
-        trainable = [p for p in self.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(trainable, lr=self.config.lr, weight_decay=self.config.weight_decay)
+        cfg = self.config
+        trainable = [(n, p) for n, p in self.named_parameters() if p.requires_grad]
+        rows = [p for n, p in trainable if n.endswith(".new_rows")]
+        adapters = [p for n, p in trainable if not n.endswith(".new_rows")]
+        groups = [{"params": adapters, "weight_decay": cfg.weight_decay}]
+        if rows:
+            groups.append({"params": rows, "lr": cfg.lr * cfg.action_row_lr_scale, "weight_decay": 0.0})
+        optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
         scheduler = WarmupCosine(optimizer, max(int(self.trainer.estimated_stepping_batches), 1), 0)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 

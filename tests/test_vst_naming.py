@@ -15,11 +15,13 @@ from lvlm_var.vst import (
     CodeStatistics,
     SpeedThresholds,
     VSTConfig,
+    VSTTokenizer,
     merge_token_runs,
     name_accuracy,
     name_codes,
     step_kinematics,
 )
+from lvlm_var.vst.naming import UNSEEN
 
 THRESHOLDS = SpeedThresholds(still=0.1, slow=0.5, fast=2.0)
 FPS = 30.0
@@ -167,3 +169,23 @@ def test_name_accuracy_on_a_clip_whose_moving_part_is_known() -> None:
     assert accuracy([2, 2, 1, 1]) == (2, 1, 2)  # right part, wrong direction in the first
     assert accuracy([3, 3, 4, 4]) == (0, 0, 2)  # wrong part; "still" while the foot moves
     assert name_accuracy([ActionNarrative(())], names, steps, THRESHOLDS) == (0, 0, 0)
+
+
+def test_a_tokenizer_shown_its_clips_names_its_codes_and_keeps_the_calibration() -> None:
+    # Any training loop that embeds the tokenizer gets the names: observe each step, calibrate each epoch.
+    torch.manual_seed(0)
+    config = VSTConfig.tiny()
+    tokenizer = VSTTokenizer(config)
+    rising = _move(_still_clip(config.num_frames), RIGHT_HAND, (0.0, 0.04, 0.0))
+    skeleton = _as_batch(rising, rising.clone())
+    assert set(tokenizer.code_names) == {UNSEEN}
+    codes = tokenizer(skeleton).codes  # training mode: k-means initialises the codebook
+    tokenizer.observe(skeleton, codes)
+    names = tokenizer.calibrate()
+    assert all(names[c].startswith("right hand rises") for c in codes.flatten().tolist())
+    copy = VSTTokenizer(config)
+    copy.load_state_dict(tokenizer.state_dict())
+    assert copy.code_calibration.seen and copy.code_name_records == tokenizer.code_name_records
+    assert copy.refresh_code_names() == names  # recomputed from the loaded calibration, not just stored
+    tokenizer.reset_statistics()
+    assert tokenizer.calibrate() == names  # an epoch that observed nothing keeps the calibration

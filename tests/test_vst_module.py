@@ -147,11 +147,16 @@ def test_cited_segments_are_parsed_by_index_and_time() -> None:
 
 def test_flicker_is_merged_into_its_neighbour() -> None:
     module = VSTModule(VSTConfig.preset("tiny", num_classes=3, min_run=2))
-    codes = torch.tensor([[3, 3, 3, 7, 3, 3, 5, 5], [1, 1, 1, 1, 1, 1, 1, 1]])
-    first, second = module.tokenizer.narratives(codes, fps=30.0)
+    steps = [[3, 3, 3, 7, 3, 3, 5, 5], [1] * 8, [13, 4, 9, 5, 7, 10, 15, 12], [2, 9, 4, 4, 4, 6, 4, 4]]
+    codes = torch.tensor(steps)
+    first, second, changing, chained = module.tokenizer.narratives(codes, fps=30.0)
     assert first.codes == [3, 5] and [s.length for s in first.segments] == [6, 2]
     assert first.segments[0].seconds == pytest.approx(6 * 4 / 30.0)
     assert second.codes == [1]
+    # a code per step is a sequence of motions, not flicker: nothing is long enough to absorb it
+    assert changing.codes == [13, 4, 9, 5, 7, 10, 15, 12]
+    # short runs reach a long one through the runs it absorbs
+    assert chained.codes == [4] and chained.segments[0].length == 8
 
 
 def test_checkpoint_round_trip_keeps_tokens_and_names(tmp_path: Path) -> None:

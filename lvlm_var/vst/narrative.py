@@ -123,9 +123,12 @@ def merge_token_runs(
 ) -> ActionNarrative:
     """Merge repeated codes into segments and absorb flicker.
 
-    A run shorter than ``min_run`` steps is flicker: it is merged into the longer of its
-    neighbours (the previous one on ties), and neighbours left equal are merged again, so the
-    narrative is temporally consistent. The first and last runs are kept if they are the only ones.
+    A run shorter than ``min_run`` steps next to a run of at least ``min_run`` steps is flicker: it is
+    merged into the longer of its neighbours (the previous one on ties), and neighbours left equal are
+    merged again, so the narrative is temporally consistent. Short runs with no long neighbour are kept:
+    a clip that changes code every step is a sequence of motions, not flicker around one (absorbing them
+    one into the next left a single segment naming one of eight codes, and lost the class the other seven
+    carried).
 
     Args:
         codes: per-step codebook indices of one clip, ``(S,)``.
@@ -147,13 +150,17 @@ def merge_token_runs(
             runs[-1][2] += 1
         else:
             runs.append([code, step, 1])
+    def long_run(index: int) -> list[int] | None:
+        return runs[index] if 0 <= index < len(runs) and runs[index][2] >= min_run else None
+
     while len(runs) > 1:
-        short = [i for i, run in enumerate(runs) if run[2] < min_run]
+        short = [
+            i for i, run in enumerate(runs) if run[2] < min_run and (long_run(i - 1) or long_run(i + 1))
+        ]
         if not short:
             break
         i = min(short, key=lambda j: (runs[j][2], j))
-        before = runs[i - 1] if i > 0 else None
-        after = runs[i + 1] if i + 1 < len(runs) else None
+        before, after = long_run(i - 1), long_run(i + 1)
         target = before if after is None or (before is not None and before[2] >= after[2]) else after
         target[2] += runs[i][2]
         target[1] = min(target[1], runs[i][1])

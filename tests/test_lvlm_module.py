@@ -178,12 +178,13 @@ def test_missing_vst_checkpoint_is_named(tiny_llava_dir, tmp_path):
 
 def test_action_rows_learn_at_their_own_rate(trained):
     module, _, _ = trained
-    default = module.config
+    default, trainer = module.config, module._trainer
     try:
         module.config = dataclasses.replace(default, lr=1e-3, action_row_lr_scale=10.0, weight_decay=0.1)
+        module.trainer = _trainer(None, max_epochs=-1, max_steps=10)  # schedule length without data
         optimizer = module.configure_optimizers()["optimizer"]
     finally:
-        module.config = default
+        module.config, module.trainer = default, trainer
     adapters, rows = optimizer.param_groups
     new_rows = {id(p) for n, p in module.named_parameters() if n.endswith(".new_rows")}
     assert {id(p) for p in rows["params"]} == new_rows and len(new_rows) == 2  # input and LM-head rows

@@ -93,6 +93,11 @@ def main(argv: list[str] | None = None) -> None:
               f"{faithful['random_comprehensiveness']:.3f} ({ratio:.1f}x); the cited ones alone keep "
               f"{faithful['sufficiency']:.2f} of it ({faithful['explanations']:.0f} explanations citing, "
               f"{faithful['uncited']:.0f} citing nothing)")
+    if faithful.get("choice_explanations"):
+        choice = faithful["choice_comprehensiveness"] / max(faithful["choice_random_comprehensiveness"], 1e-9)
+        print(f"  where the narrative leaves a segment uncited ({faithful['choice_explanations']:.0f} "
+              f"explanations): cited {faithful['choice_comprehensiveness']:.3f} vs random "
+              f"{faithful['choice_random_comprehensiveness']:.3f} ({choice:.1f}x)")
     print(f"  narrative length: {lvlm['narrative_tokens_mean']:.1f} LLM tokens per clip on average, "
           f"{lvlm['narrative_tokens_max']} at most")
     print(f"  explanations naming a moving body part of the true action: {100 * lvlm['body_part_rate']:.1f}%")

@@ -14,7 +14,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-full lint bench ablation fit validate test-exp predict data clean \
+.PHONY: help install demo test test-full lint bench seeds ablation fit validate test-exp predict data clean \
 	data-charades extract-features demo-rgb
 
 help: ## show this help
@@ -62,6 +62,9 @@ lint: $(STAMP) ## ruff
 
 bench: $(STAMP) $(DATA)/.complete ## run the benchmarks, print tables, write bench_results/*.json
 	$(PY) -m experiments.bench --data $(DATA)
+
+seeds: $(STAMP) $(DATA)/.complete ## LVLM-VAR both stages for seeds 0 1 2: accuracies, mean and spread (runs/seeds)
+	$(PY) -m experiments.lvlm_pipeline --data $(DATA) --out runs/seeds --seeds 0 1 2
 
 ablation: $(STAMP) $(DATA)/.complete ## LaIAR Tables 1 and 2 re-run on the synthetic set (each cell a real run)
 	$(PY) -m experiments.ablation --data $(DATA)

@@ -25,6 +25,9 @@ _KEYS = (
     "cited_units",
     "candidate_units",
 )
+# Also averaged over the explanations that leave a candidate uncited: where every candidate is cited (a
+# one-segment narrative), removing "as many random units" removes the same ones, and the ratio says nothing.
+_CHOICE_KEYS = ("comprehensiveness", "sufficiency", "random_comprehensiveness", "random_sufficiency")
 
 
 @dataclass
@@ -134,7 +137,11 @@ class ExplanationFaithfulness(Callback):
       for random subsets of the same size;
     * ``test/faithfulness_cited_units``, ``test/faithfulness_candidate_units``: units cited / used;
     * ``test/faithfulness_explanations``: explained classes scored; ``test/faithfulness_uncited``: those
-      citing nothing (not in the means).
+      citing nothing (not in the means);
+    * ``test/faithfulness_choice_{comprehensiveness,sufficiency,random_comprehensiveness,random_sufficiency}``
+      and ``test/faithfulness_choice_explanations``: the same means over the explanations that leave at
+      least one candidate uncited (only the cited-vs-random ratio of these can differ from 1); absent when
+      there are none.
 
     Args:
         output_path: JSON summary written on rank zero (``None``: none); the same numbers as logged.
@@ -153,7 +160,7 @@ class ExplanationFaithfulness(Callback):
         self.draws = draws
         self.seed = seed
         self.summary: dict[str, float] = {}
-        self._totals = torch.zeros(len(_KEYS) + 2, dtype=torch.float64)
+        self._totals = torch.zeros(len(_KEYS) + 2 + len(_CHOICE_KEYS) + 1, dtype=torch.float64)
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if not callable(getattr(pl_module, "score_with_evidence", None)):
@@ -178,8 +185,14 @@ class ExplanationFaithfulness(Callback):
         scores = measure_faithfulness(
             pl_module.score_with_evidence, batch, items, self.draws, self.seed * 100_003 + batch_idx
         )
+        choice = len(_KEYS) + 2
         for s in scores:
             self._totals[: len(_KEYS)] += torch.tensor([float(getattr(s, key)) for key in _KEYS])
+            if s.cited_units < s.candidate_units:
+                self._totals[choice : choice + len(_CHOICE_KEYS)] += torch.tensor(
+                    [float(getattr(s, key)) for key in _CHOICE_KEYS]
+                )
+                self._totals[-1] += 1
         self._totals[len(_KEYS)] += len(scores)
         self._totals[len(_KEYS) + 1] += len(items) - len(scores)
 
@@ -188,6 +201,12 @@ class ExplanationFaithfulness(Callback):
         scored, uncited = float(totals[len(_KEYS)]), float(totals[len(_KEYS) + 1])
         summary = {key: float(totals[i]) / scored for i, key in enumerate(_KEYS)} if scored else {}
         summary.update(explanations=scored, uncited=uncited)
+        with_choice = float(totals[-1])
+        if with_choice:
+            choice = len(_KEYS) + 2
+            for i, key in enumerate(_CHOICE_KEYS):
+                summary[f"choice_{key}"] = float(totals[choice + i]) / with_choice
+            summary["choice_explanations"] = with_choice
         self.summary = summary
         for key, value in summary.items():
             pl_module.log(f"test/faithfulness_{key}", value, rank_zero_only=True)

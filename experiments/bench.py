@@ -16,6 +16,7 @@ from experiments import (
     bench_dtformer,
     bench_extract,
     bench_lvlm,
+    bench_names,
     bench_narrative,
     bench_skeleton_parsing,
     bench_store,
@@ -34,6 +35,7 @@ def _benchmarks(data: Path) -> dict[str, tuple[Callable[[], list[dict]], Callabl
         "dtformer": (bench_dtformer.run, bench_dtformer.print_table),
         "vst": (bench_vst.run, bench_vst.print_table),
         "narrative_length": (bench_narrative.run, bench_narrative.print_table),
+        "vst_names": (lambda: bench_names.run(data), bench_names.print_table),
         "lvlm_scoring": (bench_lvlm.run, bench_lvlm.print_table),
         "feature_extraction": (bench_extract.run, bench_extract.print_table),
     }

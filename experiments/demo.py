@@ -79,9 +79,25 @@ def main(argv: list[str] | None = None) -> None:
     lvlm = run_synthetic_lvlm(options.data, Path("."))
     vst = lvlm["vst"]
     print(f"  fit + test: VST {lvlm['seconds']['vst']:.0f} s, LLM {lvlm['seconds']['lvlm']:.0f} s")
-    print(f"  test accuracy (VST + tiny 4-bit LLaVA, scoring every class name): {lvlm['test_accuracy']:.3f}")
+    print(f"  test accuracy: VST token head {vst['test_accuracy']:.3f}; tiny 4-bit LLaVA on the narratives "
+          f"(scoring every class name) {lvlm['test_accuracy']:.3f}")
     print(f"  VST codebook: perplexity {vst['perplexity']:.1f} of {vst['codebook_size']} codes, "
           f"{vst['dead_codes']} dead; bag-of-codes probe accuracy {vst['probe_accuracy']}")
+    print(f"  code names true of the input segment: moving part {vst['name_part_accuracy']:.3f}, "
+          f"part and direction {vst['name_part_direction_accuracy']:.3f}")
+    faithful = lvlm["faithfulness"]
+    if faithful.get("explanations"):
+        ratio = faithful["comprehensiveness"] / max(faithful["random_comprehensiveness"], 1e-9)
+        print(f"  explanations cite narrative segments: removing the cited ones lowers p(class) by "
+              f"{faithful['comprehensiveness']:.3f}, as many random ones by "
+              f"{faithful['random_comprehensiveness']:.3f} ({ratio:.1f}x); the cited ones alone keep "
+              f"{faithful['sufficiency']:.2f} of it ({faithful['explanations']:.0f} explanations citing, "
+              f"{faithful['uncited']:.0f} citing nothing)")
+    if faithful.get("choice_explanations"):
+        choice = faithful["choice_comprehensiveness"] / max(faithful["choice_random_comprehensiveness"], 1e-9)
+        print(f"  where the narrative leaves a segment uncited ({faithful['choice_explanations']:.0f} "
+              f"explanations): cited {faithful['choice_comprehensiveness']:.3f} vs random "
+              f"{faithful['choice_random_comprehensiveness']:.3f} ({choice:.1f}x)")
     print(f"  narrative length: {lvlm['narrative_tokens_mean']:.1f} LLM tokens per clip on average, "
           f"{lvlm['narrative_tokens_max']} at most")
     print(f"  explanations naming a moving body part of the true action: {100 * lvlm['body_part_rate']:.1f}%")

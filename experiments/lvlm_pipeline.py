@@ -93,7 +93,7 @@ def _explanation_summary(records: list[dict[str, Any]], class_names: list[str]) 
     }
 
 
-def run_synthetic_lvlm(data_root: str | Path, out_dir: str | Path) -> dict[str, Any]:
+def run_synthetic_lvlm(data_root: str | Path, out_dir: str | Path, seed: int | None = None) -> dict[str, Any]:
     """Fit and test both LVLM-VAR stages on the synthetic NTU RGB+D X-Sub split.
 
     The experiments' relative output paths (``runs/...``) resolve under ``out_dir``: the two stages run
@@ -103,25 +103,32 @@ def run_synthetic_lvlm(data_root: str | Path, out_dir: str | Path) -> dict[str, 
     Args:
         data_root: the synthetic data root written by ``lvlm-var generate-synthetic`` (holds ``ntu/``).
         out_dir: where checkpoints, logs, narratives and explanations are written.
+        seed: ``seed_everything`` of both stages (``None``: the YAMLs' own, 0).
 
     Returns:
         ``test_accuracy`` (VST + tiny LLM), ``vst`` (``test_accuracy`` of the VST head, ``perplexity``,
         ``dead_codes``, ``codebook_size``, ``probe_accuracy``), ``narrative_tokens_mean`` /
         ``narrative_tokens_max`` (LLM tokens per test clip), ``body_part_rate`` and
         ``body_part_rate_generated_text`` (see the module docstring), ``examples`` (explanation records,
-        as dicts, of the first three ground-truth classes), ``seconds`` per stage, ``explanations`` (the
-        JSONL path).
+        as dicts, of the first three ground-truth classes), ``faithfulness`` (the
+        ``callbacks.ExplanationFaithfulness`` figures of the test explanations: ``comprehensiveness``,
+        ``random_comprehensiveness``, ``sufficiency``, ``random_sufficiency``, ``explanations``, ``uncited``),
+        ``seconds`` per stage, ``explanations`` (the JSONL path).
     """
     ntu = Path(data_root).resolve() / "ntu"
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     data = ["--data.init_args.data_dir", str(ntu),
             "--data.init_args.missing_skeletons_file", str(ntu / NTU_MISSING_LIST)]
+    if seed is not None:
+        data += ["--seed_everything", str(seed)]
     with contextlib.chdir(out_dir):
         vst = fit_and_test(VST_CONFIG, data)
         lvlm = fit_and_test(LVLM_CONFIG, data)
     explanations = out_dir / _EXPLANATIONS
     records = [json.loads(line) for line in explanations.read_text().splitlines()]
+    prefix = "test/faithfulness_"
+    faithfulness = {k[len(prefix):]: v for k, v in lvlm.metrics.items() if k.startswith(prefix)}
     return {
         "test_accuracy": lvlm.metrics["test/acc"],
         "vst": {
@@ -130,20 +137,43 @@ def run_synthetic_lvlm(data_root: str | Path, out_dir: str | Path) -> dict[str, 
             "dead_codes": int(vst.metrics["test/dead_codes"]),
             "codebook_size": vst.cli.model.config.codebook_size,
             "probe_accuracy": vst.metrics.get("test/probe_acc"),
+            "name_part_accuracy": vst.metrics.get("test/name_part_acc"),
+            "name_part_direction_accuracy": vst.metrics.get("test/name_part_direction_acc"),
         },
         **_explanation_summary(records, lvlm.cli.datamodule.class_names),
+        "faithfulness": faithfulness,
         "seconds": {"vst": vst.seconds, "lvlm": lvlm.seconds},
         "explanations": str(explanations),
     }
+
+
+def seed_summary(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Mean, min, max and spread (max - min) of both stages' test accuracy over runs ``results``."""
+    summary = {}
+    for key, values in (
+        ("vst_token_head", [r["vst"]["test_accuracy"] for r in results]),
+        ("llm", [r["test_accuracy"] for r in results]),
+    ):
+        summary[key] = {
+            "mean": statistics.fmean(values),
+            "min": min(values),
+            "max": max(values),
+            "spread": max(values) - min(values),
+        }
+    return summary
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("data/synthetic"))
     parser.add_argument("--out", type=Path, default=Path("."))
+    parser.add_argument("--seeds", type=int, nargs="*", default=None, help="one run per seed, in out/seed_N")
     options = parser.parse_args(argv)
-    result = run_synthetic_lvlm(options.data, options.out)
-    print(json.dumps(result, indent=2))
+    if not options.seeds:
+        print(json.dumps(run_synthetic_lvlm(options.data, options.out), indent=2))
+        return
+    results = [run_synthetic_lvlm(options.data, options.out / f"seed_{s}", s) for s in options.seeds]
+    print(json.dumps({"seeds": options.seeds, "runs": results, "summary": seed_summary(results)}, indent=2))
 
 
 if __name__ == "__main__":

@@ -69,10 +69,10 @@ def narratives() -> list[ActionNarrative]:
         merge_token_runs([2, 2, 2], CODE_NAMES, seconds_per_step=0.2),
         ActionNarrative(
             (
-                NarrativeSegment(3, CODE_NAMES[3], 0, 1, 0.2),
-                NarrativeSegment(4, CODE_NAMES[4], 1, 2, 0.4),
-                NarrativeSegment(3, CODE_NAMES[3], 3, 1, 0.2),
-                NarrativeSegment(4, CODE_NAMES[4], 4, 1, 0.2),
+                NarrativeSegment(3, CODE_NAMES[3], 0, 1, 0.2, 0.0),
+                NarrativeSegment(4, CODE_NAMES[4], 1, 2, 0.4, 0.2),
+                NarrativeSegment(3, CODE_NAMES[3], 3, 1, 0.2, 0.6),
+                NarrativeSegment(4, CODE_NAMES[4], 4, 1, 0.2, 0.8),
             )
         ),
     ]

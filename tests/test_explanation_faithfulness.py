@@ -214,6 +214,14 @@ def test_callback_logs_and_writes_the_summary(tmp_path: Path) -> None:
     assert summary["comprehensiveness"] == pytest.approx(0.8) and summary["sufficiency"] == pytest.approx(1.0)
     assert (summary["explanations"], summary["uncited"]) == (1.0, 1.0)
     assert module.logged["test/faithfulness_comprehensiveness"] == pytest.approx(0.8)
+    assert summary["choice_explanations"] == 1.0 and summary["choice_comprehensiveness"] == pytest.approx(0.8)
+    # citing every candidate leaves no choice: in the means, not in the choice means
+    everything = items[0].candidates
+    callback.on_test_epoch_start(trainer, module)
+    all_cited = {"cited_evidence": [CitedEvidence(0, 0, everything, everything)]}
+    callback.on_test_batch_end(trainer, module, all_cited, batch, 0)
+    callback.on_test_epoch_end(trainer, module)
+    assert callback.summary["explanations"] == 1.0 and "choice_explanations" not in callback.summary
     with pytest.raises(ValueError, match="has no score_with_evidence"):
         callback.setup(trainer, object(), "test")
 

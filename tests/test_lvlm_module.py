@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from lightning.pytorch import Callback, Trainer
@@ -11,6 +13,7 @@ from vst_synthetic_motions import CLASS_NAMES, synthetic_batches
 from lvlm_var.explanation import ExplanationRecord
 from lvlm_var.lvlm.module import LVLMClassifierModule
 from lvlm_var.lvlm.prompts import LABEL_END
+from lvlm_var.vst.narrative import cited_segments
 
 pytest_plugins = ["lvlm_helpers"]  # the tiny_llava_dir and vst_checkpoint fixtures
 
@@ -124,7 +127,11 @@ def test_test_and_predict_outputs_carry_tokens_and_explanations(trained, tmp_pat
             scores = [score for _, score in record.predictions]
             assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1 + 1e-5
             assert record.text.startswith(f"{CLASS_NAMES[pred]} {LABEL_END}")
-            assert record.ground_truth[0] in CLASS_NAMES and record.evidence
+            assert record.ground_truth[0] in CLASS_NAMES
+            # The text cites exactly the record's evidence, in order (a barely trained model may cite none).
+            _, _, because = record.text.partition(f" {LABEL_END}")
+            cited = ", then ".join(s.text for s in record.evidence)
+            assert because.strip() == (cited + "." if record.evidence else "")
             assert ExplanationRecord.from_json(record.to_json()) == record
             assert record.schema == 2 and record.classes[0].name == CLASS_NAMES[pred]
             assert record.classes[0].evidence == record.evidence
@@ -139,6 +146,23 @@ def test_test_and_predict_outputs_carry_tokens_and_explanations(trained, tmp_pat
         module.score_with_evidence(batch, torch.ones(4, 0, dtype=torch.bool))
 
 
+def test_text_and_evidence_agree_on_the_generated_citations(trained):
+    module, _, _ = trained
+    batch = next(iter(_batches(4, seed=3)))
+    narratives = module.narratives(batch["skeleton"])
+    prompts = [module.prompts.encode_prompt(n) for n in narratives]
+    scores = module.score(prompts)
+    records, cited_evidence = module.explain(batch, narratives, prompts, scores)
+    for record, cited, narrative in zip(records, cited_evidence, narratives, strict=True):
+        indices = cited_segments(record.text, narrative)
+        assert [s.text for s in record.evidence] == [
+            f"{narrative.segments[i].citation(i + 1)} {narrative.segments[i].name}" for i in indices
+        ]
+        # what the faithfulness callback removes is what the text cites
+        assert cited.cited.nonzero().flatten().tolist() == sorted(indices)
+        assert int(cited.candidates.sum()) == len(narrative.segments)
+
+
 def test_configure_model_twice_keeps_the_backbone(trained):
     module, _, _ = trained
     backbone = module.llm
@@ -150,3 +174,20 @@ def test_missing_vst_checkpoint_is_named(tiny_llava_dir, tmp_path):
     module = LVLMClassifierModule(str(tmp_path / "vst.ckpt"), list(CLASS_NAMES), tiny_config(tiny_llava_dir))
     with pytest.raises(FileNotFoundError, match=r"VST checkpoint '.*vst\.ckpt' not found"):
         module.configure_model()
+
+
+def test_action_rows_learn_at_their_own_rate(trained):
+    module, _, _ = trained
+    default, trainer = module.config, module._trainer
+    try:
+        module.config = dataclasses.replace(default, lr=1e-3, action_row_lr_scale=10.0, weight_decay=0.1)
+        module.trainer = _trainer(None, max_epochs=-1, max_steps=10)  # schedule length without data
+        optimizer = module.configure_optimizers()["optimizer"]
+    finally:
+        module.config, module.trainer = default, trainer
+    adapters, rows = optimizer.param_groups
+    new_rows = {id(p) for n, p in module.named_parameters() if n.endswith(".new_rows")}
+    assert {id(p) for p in rows["params"]} == new_rows and len(new_rows) == 2  # input and LM-head rows
+    assert not new_rows & {id(p) for p in adapters["params"]}
+    assert rows["initial_lr"] == pytest.approx(1e-2) and rows["weight_decay"] == 0.0
+    assert adapters["initial_lr"] == pytest.approx(1e-3) and adapters["weight_decay"] == 0.1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.lvlm_pipeline import names_moving_part, part_phrases
+from experiments.lvlm_pipeline import names_moving_part, part_phrases, seed_summary
 from lvlm_var.cli import run_lightning_cli
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
@@ -93,3 +93,11 @@ def test_body_part_phrases_match_the_code_names() -> None:
     assert not names_moving_part("left hand rises", ("right_arm",))
     with pytest.raises(ValueError, match="unknown body part 'tail'; valid parts: head, torso"):
         part_phrases("tail")
+
+
+def test_seed_summary_gives_both_stages_mean_and_spread() -> None:
+    pairs = ((1.0, 1.0), (0.96, 1.0), (0.98, 0.99))
+    runs = [{"test_accuracy": llm, "vst": {"test_accuracy": vst}} for llm, vst in pairs]
+    summary = seed_summary(runs)
+    assert summary["llm"] == pytest.approx({"mean": 0.98, "min": 0.96, "max": 1.0, "spread": 0.04})
+    assert summary["vst_token_head"]["spread"] == pytest.approx(0.01)

@@ -70,14 +70,13 @@ def test_prompt_holds_the_narrative_and_targets_continue_it(backbone, prompts):
     assert prompt.ids[0] == tokenizer.bos_token_id
     assert prompt.narrative_tokens == len(prompts.encode_narrative(narrative))
     text = tokenizer.decode(prompt.ids)
-    assert "<act_0> right arm rises (0.4 s)" in text and "<act_1> left arm rises (0.6 s)" in text
+    assert "<act_0> right arm rises (0.0-0.4 s)" in text and "<act_1> left arm rises (0.4-1.0 s)" in text
     assert text.endswith("Which action? ASSISTANT:")
-    target = prompts.encode_target("hand waving", narrative)
+    target = prompts.encode_target("hand waving", 0, narrative)
     assert target[: len(prompts.encode_label("hand waving"))] == prompts.encode_label("hand waving")
     assert target[-1] == tokenizer.eos_token_id
     assert tokenizer.decode(target, skip_special_tokens=True) == (
-        f"hand waving {LABEL_END} right arm rises for 0.4 s, then left arm rises for 0.6 s, "
-        "then stands still for 0.2 s."
+        f"hand waving {LABEL_END} [2] (0.4-1.0 s) left arm rises."  # the longest segment: no probe given
     )
 
 

@@ -10,14 +10,21 @@ from lvlm_helpers import CODE_NAMES, narratives, tiny_config
 from lvlm_var.lvlm.loading import load_backbone
 from lvlm_var.lvlm.prompts import PromptBuilder
 from lvlm_var.lvlm.scoring import pad_sequences, score_classes
-from lvlm_var.lvlm.vocabulary import ActionTokenEmbedding, ActionTokenHead, action_token_parameters
+from lvlm_var.lvlm.vocabulary import (
+    ActionTokenEmbedding,
+    ActionTokenHead,
+    action_token_parameters,
+    code_identity,
+)
 
 pytest_plugins = ["lvlm_helpers"]  # the tiny_llava_dir and vst_checkpoint fixtures
 
 
 def _training_step(backbone, optimizer) -> None:
     prompts = PromptBuilder(backbone.tokenizer, backbone.vocabulary, "Classify.", "Which?")
-    sequences = [prompts.encode_prompt(n).ids + prompts.encode_target("hand waving", n) for n in narratives()]
+    sequences = [
+        prompts.encode_prompt(n).ids + prompts.encode_target("hand waving", 0, n) for n in narratives()
+    ]
     ids, mask = pad_sequences(sequences, backbone.tokenizer.pad_token_id, torch.device("cpu"), "right")
     backbone.model.train()
     logits = backbone.model(input_ids=ids, attention_mask=mask).logits
@@ -34,9 +41,13 @@ def test_new_rows_start_at_their_names_mean_embedding(tiny_llava_dir):
     base_vocab = embedding.base.num_embeddings
     assert list(backbone.vocabulary.token_ids) == list(range(base_vocab, base_vocab + len(CODE_NAMES)))
     assert tokenizer.convert_tokens_to_ids("<act_3>") == base_vocab + 3
+    identity = code_identity(
+        len(CODE_NAMES), embedding.base.embedding_dim, 0.5 * float(embedding.base.weight.norm(dim=-1).mean())
+    )
     for code, name in enumerate(CODE_NAMES):
         name_ids = tokenizer(name, add_special_tokens=False).input_ids
-        torch.testing.assert_close(embedding.new_rows[code], embedding.base.weight[name_ids].mean(0))
+        mean = embedding.base.weight[name_ids].mean(0)
+        torch.testing.assert_close(embedding.new_rows[code], mean + identity[code])
         torch.testing.assert_close(head.new_rows[code], head.base.weight[name_ids].mean(0))
     ids = torch.tensor([[5, base_vocab + 2]])
     vectors = embedding(ids)

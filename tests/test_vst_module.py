@@ -18,8 +18,11 @@ from lvlm_var.vst import (
     VSTConfig,
     VSTModule,
     VSTTokenizer,
+    load_vst_probe,
     load_vst_tokenizer,
 )
+from lvlm_var.vst.naming import UNSEEN
+from lvlm_var.vst.narrative import cited_segments, merge_token_runs
 
 CONFIG = VSTConfig.tiny(num_classes=3)
 
@@ -121,15 +124,39 @@ def test_tokenize_narrative_round_trip() -> None:
         assert [s.seconds for s in parsed.segments] == pytest.approx(
             [s.seconds for s in narrative.segments], abs=0.05
         )
+        assert [s.offset for s in parsed.segments] == pytest.approx(
+            [s.offset for s in narrative.segments], abs=0.05
+        )
+        assert parsed.text == narrative.text
+
+
+def test_cited_segments_are_parsed_by_index_and_time() -> None:
+    names = ["right hand rises", "stands still", "right hand moves to and fro"]
+    narrative = merge_token_runs([0, 0, 1, 2, 2, 2], names, seconds_per_step=0.2)
+    assert narrative.text == (
+        "<act_0> right hand rises (0.0-0.4 s) <act_1> stands still (0.4-0.6 s) "
+        "<act_2> right hand moves to and fro (0.6-1.2 s)"
+    )
+    assert narrative.segments[2].citation(3) == "[3] (0.6-1.2 s)"
+    text = "[3] (0.6-1.2 s) right hand moves to and fro, then [1] (0.0-0.4 s) right hand rises."
+    assert cited_segments(text, narrative) == [2, 0]
+    assert cited_segments("[2] (0.6-1.2 s) miscounted but the span is right", narrative) == [2]
+    assert cited_segments("[7] (3.0-4.0 s) nothing there, [1] (0.0-0.4 s), [1] (0.0-0.4 s)", narrative) == [0]
+    assert cited_segments("no citation at all", narrative) == []
 
 
 def test_flicker_is_merged_into_its_neighbour() -> None:
     module = VSTModule(VSTConfig.preset("tiny", num_classes=3, min_run=2))
-    codes = torch.tensor([[3, 3, 3, 7, 3, 3, 5, 5], [1, 1, 1, 1, 1, 1, 1, 1]])
-    first, second = module.tokenizer.narratives(codes, fps=30.0)
+    steps = [[3, 3, 3, 7, 3, 3, 5, 5], [1] * 8, [13, 4, 9, 5, 7, 10, 15, 12], [2, 9, 4, 4, 4, 6, 4, 4]]
+    codes = torch.tensor(steps)
+    first, second, changing, chained = module.tokenizer.narratives(codes, fps=30.0)
     assert first.codes == [3, 5] and [s.length for s in first.segments] == [6, 2]
     assert first.segments[0].seconds == pytest.approx(6 * 4 / 30.0)
     assert second.codes == [1]
+    # a code per step is a sequence of motions, not flicker: nothing is long enough to absorb it
+    assert changing.codes == [13, 4, 9, 5, 7, 10, 15, 12]
+    # short runs reach a long one through the runs it absorbs
+    assert chained.codes == [4] and chained.segments[0].length == 8
 
 
 def test_checkpoint_round_trip_keeps_tokens_and_names(tmp_path: Path) -> None:
@@ -141,13 +168,19 @@ def test_checkpoint_round_trip_keeps_tokens_and_names(tmp_path: Path) -> None:
     trainer.fit(module, _loader(3))
     path = tmp_path / "vst.ckpt"
     trainer.save_checkpoint(path)
-    stored = torch.load(path, weights_only=True)["state_dict"]["tokenizer._extra_state"]["code_names"]
+    state = torch.load(path, weights_only=True)["state_dict"]
+    stored = [record["text"] for record in state["tokenizer._extra_state"]["code_names"]]
     skeleton = _batch(seed=9)["skeleton"]
     before = [n.text for n in module.tokenize(skeleton)]
     loaded = VSTModule.load_from_checkpoint(path)
     assert loaded.tokenizer.code_names == module.tokenizer.code_names == stored
+    assert loaded.tokenizer.code_name_records == module.tokenizer.code_name_records
     assert [n.text for n in loaded.tokenize(skeleton)] == before
-    assert loaded.tokenizer.refresh_code_names() == stored  # the loaded weights give the same names
+    # The calibration statistics travel with the checkpoint: recomputing the names gives the same ones.
+    assert loaded.tokenizer.refresh_code_names() == stored
+    assert load_vst_tokenizer(path).code_names == stored
+    assert loaded.probe.fitted == module.probe.fitted
+    assert (load_vst_probe(path) is not None) == module.probe.fitted
 
 
 def test_predict_writes_one_json_line_per_clip(tmp_path: Path) -> None:
@@ -186,6 +219,11 @@ def test_bag_of_codes_probe_separates_classes_by_their_codes() -> None:
     probe.accumulate(codes, labels)
     assert probe.fit()
     assert probe(codes).argmax(dim=1).tolist() == labels.tolist()
+    # The fitted probe travels with a checkpoint (its statistics do not), so `test` can report it.
+    reloaded = BagOfCodesProbe(codebook_size=6, num_classes=3, ridge=1e-3)
+    reloaded.load_state_dict(probe.state_dict())
+    assert reloaded.fitted and torch.equal(reloaded(codes), probe(codes))
+    assert set(probe.state_dict()) == {"weights", "is_fitted"}
 
 
 def test_reconstruction_loss_counts_only_frames_with_a_body() -> None:
@@ -206,25 +244,33 @@ def test_reconstruction_loss_counts_only_frames_with_a_body() -> None:
 
 
 def _old_layout(state_dict: dict) -> dict:
-    """A state dict as VSTModule wrote it before the tokenizer was a submodule (no code names in it)."""
-    return {k.removeprefix("tokenizer."): v for k, v in state_dict.items() if k != "tokenizer._extra_state"}
+    """A state dict as VSTModule wrote it before the tokenizer was a submodule (no code names, name
+    calibration or probe in it)."""
+    newer = ("tokenizer._extra_state", "tokenizer.code_calibration.", "probe.")
+    return {k.removeprefix("tokenizer."): v for k, v in state_dict.items() if not k.startswith(newer)}
 
 
 def test_checkpoints_of_the_layout_before_the_tokenizer_load(tmp_path: Path) -> None:
     torch.manual_seed(0)
     module = VSTModule(CONFIG)
     checkpoint = torch.load(_saved(module, tmp_path / "new.ckpt"), weights_only=True)
-    skeleton = _batch(seed=9)["skeleton"]
-    before = [n.text for n in module.tokenize(skeleton)]
+    batch = _batch(seed=9)
+    skeleton = batch["skeleton"]
+    before = [n.codes for n in module.tokenize(skeleton)]
     checkpoint["state_dict"] = _old_layout(checkpoint["state_dict"])
     assert any(k.startswith("encoder.") for k in checkpoint["state_dict"])
     old = tmp_path / "old.ckpt"
     torch.save(checkpoint, old)
     for loaded in (VSTModule.load_from_checkpoint(old).tokenizer, load_vst_tokenizer(old)):
-        assert [n.text for n in loaded.tokenize(skeleton)] == before
+        assert [n.codes for n in loaded.tokenize(skeleton)] == before
+        # Without a calibration nothing says what the codes do, until clips are shown to the tokenizer.
+        assert set(loaded.code_names) == {UNSEEN}
+        loaded.observe(skeleton, loaded.encode(skeleton))
+        assert UNSEEN not in loaded.calibrate()
     fresh = VSTModule(CONFIG)
     fresh.load_state_dict(_old_layout(module.state_dict()))  # strict: every key is accounted for
-    assert [n.text for n in fresh.tokenize(skeleton)] == before
+    assert [n.codes for n in fresh.tokenize(skeleton)] == before
+    assert not fresh.probe.fitted
 
 
 def test_load_vst_tokenizer_reads_only_the_tokenizer(tmp_path: Path) -> None:

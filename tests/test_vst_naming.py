@@ -1,86 +1,191 @@
-"""Semantic names of VST codes: body-part kinematics to words, deterministic given the weights."""
+"""Semantic names of VST codes: measured on the input clips, calibrated to the data, true about them."""
 
 from __future__ import annotations
 
+import math
+
 import torch
-from vst_synthetic_motions import standing_pose
+from vst_synthetic_motions import standing_pose, synthetic_clips
 
-from lvlm_var.skeleton_layout import KINECT_V1_LAYOUT, KINECT_V2_LAYOUT
-from lvlm_var.vst import VSTConfig, VSTTokenizer, describe_pose_motion, name_codes
+from lvlm_var.skeleton_layout import KINECT_V1_LAYOUT
+from lvlm_var.skeleton_layout import KINECT_V2_LAYOUT as NTU_LAYOUT
+from lvlm_var.vst import (
+    ActionNarrative,
+    CodeName,
+    CodeStatistics,
+    SpeedThresholds,
+    VSTConfig,
+    VSTTokenizer,
+    merge_token_runs,
+    name_accuracy,
+    name_codes,
+    step_kinematics,
+)
+from lvlm_var.vst.naming import UNSEEN
 
-CONFIG = VSTConfig.tiny()
+THRESHOLDS = SpeedThresholds(still=0.1, slow=0.5, fast=2.0)
+FPS = 30.0
 
 
-def _velocity(**joint_velocities: tuple[float, float, float]) -> torch.Tensor:
-    velocity = torch.zeros(KINECT_V2_LAYOUT.num_joints, 3)
-    for joint, value in joint_velocities.items():
-        velocity[KINECT_V2_LAYOUT.index(joint)] = torch.tensor(value)
-    return velocity
+def _still_clip(frames: int = 16, layout=NTU_LAYOUT) -> torch.Tensor:
+    """``(T, V, 3)`` the standing pose held still (in the layout's joints)."""
+    pose = standing_pose()[[NTU_LAYOUT.index(name) for name in layout.joint_names]]
+    return pose.repeat(frames, 1, 1)
 
 
-HAND = ("wrist", "hand", "hand_tip", "thumb")
+def _move(clip: torch.Tensor, joints: list[str], per_frame: tuple[float, float, float], layout=NTU_LAYOUT):
+    """Move ``joints`` of ``clip`` by ``per_frame`` every frame (a constant velocity)."""
+    steps = torch.arange(len(clip), dtype=clip.dtype)[:, None] * torch.tensor(per_frame)
+    for joint in joints:
+        clip[:, layout.index(joint)] += steps
+    return clip
+
+
+def _as_batch(*clips: torch.Tensor) -> torch.Tensor:
+    """``(T, V, 3)`` clips -> ``(B, 3, T, V, 2)`` with the second body absent."""
+    skeleton = torch.zeros(len(clips), 3, clips[0].shape[0], clips[0].shape[1], 2)
+    for row, clip in enumerate(clips):
+        skeleton[row, :, :, :, 0] = clip.permute(2, 0, 1)
+    return skeleton
+
+
+RIGHT_HAND = ["right_wrist", "right_hand", "right_hand_tip", "right_thumb"]
+
+
+def _name(clip: torch.Tensor, layout=NTU_LAYOUT) -> CodeName:
+    """The name of a code assigned every step of ``clip`` (16 frames, 4 steps), at fixed thresholds."""
+    config = VSTConfig.tiny(num_joints=layout.num_joints)
+    statistics = CodeStatistics(config)
+    statistics.accumulate(_as_batch(clip), torch.zeros(1, config.num_steps, dtype=torch.long))
+    return name_codes(statistics, torch.randn(config.codebook_size, config.token_dim), THRESHOLDS)[0]
 
 
 def test_the_fastest_part_its_direction_and_speed_are_named() -> None:
-    pose = standing_pose()
-    rising = _velocity(**{f"right_{j}": (0.0, 2.0, 0.0) for j in HAND})
-    assert describe_pose_motion(pose, rising, KINECT_V2_LAYOUT, CONFIG) == "right hand rises fast"
-    slow = _velocity(**{f"left_{j}": (0.0, -0.15, 0.0) for j in HAND})
-    assert describe_pose_motion(pose, slow, KINECT_V2_LAYOUT, CONFIG) == "left hand lowers slowly"
-    kick = _velocity(right_knee=(0.0, 0.3, -0.6), right_ankle=(0.0, 0.3, -0.8), right_foot=(0.0, 0.3, -0.8))
-    assert describe_pose_motion(pose, kick, KINECT_V2_LAYOUT, CONFIG) == "right leg moves forward"
-
-
-def test_both_sides_secondary_parts_and_whole_body() -> None:
-    pose = standing_pose()
-    both = _velocity(**{f"{s}_{j}": (0.0, 0.5, 0.0) for s in ("left", "right") for j in HAND})
-    assert describe_pose_motion(pose, both, KINECT_V2_LAYOUT, CONFIG) == "both hands rise"
-    with_foot = _velocity(
-        **{f"right_{j}": (0.0, 0.5, 0.0) for j in HAND},
-        left_ankle=(0.0, 0.0, -0.4),
-        left_foot=(0.0, 0.0, -0.4),
+    # Torso length 0.45 m; 0.03 m per frame at 30 fps is 2 torso lengths per second.
+    rising = _name(_move(_still_clip(), RIGHT_HAND, (0.0, 0.04, 0.0)))
+    assert rising == CodeName("right hand rises fast", "right hand", ("right arm",), "up")
+    slow = _name(
+        _move(_still_clip(), [f"left_{j}" for j in ("wrist", "hand", "hand_tip", "thumb")], (-0.005, 0, 0))
     )
-    assert (
-        describe_pose_motion(pose, with_foot, KINECT_V2_LAYOUT, CONFIG)
-        == "right hand rises and left foot moves forward"
-    )
-    everything = torch.full((KINECT_V2_LAYOUT.num_joints, 3), 0.0)
-    everything[:, 2] = 0.5
-    assert describe_pose_motion(pose, everything, KINECT_V2_LAYOUT, CONFIG) == "whole body moves back"
+    assert slow.text == "left hand moves left slowly"
+    kick = _name(_move(_still_clip(), ["right_knee", "right_ankle", "right_foot"], (0.0, 0.004, -0.012)))
+    assert kick.text == "right leg moves forward" and kick.groups == ("right leg",)
+    assert _name(_still_clip()).text == "stands still"
 
 
-def test_postures_of_a_still_body() -> None:
-    still = torch.zeros(KINECT_V2_LAYOUT.num_joints, 3)
-    assert describe_pose_motion(standing_pose(), still, KINECT_V2_LAYOUT, CONFIG) == "stands still"
-    sitting = standing_pose()
-    upper = [
-        i
-        for i, name in enumerate(KINECT_V2_LAYOUT.joint_names)
-        if not any(p in name for p in ("knee", "ankle", "foot"))
-    ]
-    sitting[upper, 1] -= 0.42
+def test_hand_positions_and_to_and_fro() -> None:
+    raised = _still_clip()
+    raised[:, [NTU_LAYOUT.index(j) for j in RIGHT_HAND]] += torch.tensor([0.0, 0.9, 0.0])
+    assert _name(raised).text == "stands still, right hand above head"
+    waving = raised.clone()
+    phase = torch.cos(torch.arange(len(waving)) * 2 * math.pi / 8)[:, None] * 0.1
+    for joint in RIGHT_HAND:
+        waving[:, NTU_LAYOUT.index(joint), 0] += phase[:, 0]
+    name = _name(waving)  # steps of half a period: the hand goes left, then right
+    assert name.text == "right hand moves side to side fast, right hand above head"
+    assert name.direction == "side to side"
+    together = _still_clip()
     for side in ("left", "right"):
-        sitting[KINECT_V2_LAYOUT.index(f"{side}_knee"), 2] -= 0.4
-        sitting[KINECT_V2_LAYOUT.index(f"{side}_knee"), 1] = sitting[KINECT_V2_LAYOUT.index(f"{side}_hip"), 1]
-    assert describe_pose_motion(sitting, still, KINECT_V2_LAYOUT, CONFIG) == "sits still"
-    raised = standing_pose()
-    for j in HAND:
-        raised[KINECT_V2_LAYOUT.index(f"right_{j}"), 1] += 0.9
-    assert describe_pose_motion(raised, still, KINECT_V2_LAYOUT, CONFIG) == "stands still, right arm raised"
+        for joint in ("wrist", "hand", "hand_tip", "thumb"):
+            together[:, NTU_LAYOUT.index(f"{side}_{joint}")] = torch.tensor([0.0, 0.3, -0.3])
+    assert _name(together).text == "stands still, hands together, both hands at chest"
 
 
 def test_kinect_v1_layout_is_named_with_the_same_parts() -> None:
-    pose = standing_pose()[[KINECT_V2_LAYOUT.index(name) for name in KINECT_V1_LAYOUT.joint_names]]
-    velocity = torch.zeros(KINECT_V1_LAYOUT.num_joints, 3)
-    velocity[KINECT_V1_LAYOUT.index("head")] = torch.tensor([0.0, -0.15, 0.0])
-    assert describe_pose_motion(pose, velocity, KINECT_V1_LAYOUT, CONFIG) == "head lowers slowly"
+    clip = _move(_still_clip(layout=KINECT_V1_LAYOUT), ["head"], (0.0, -0.003, 0.0), KINECT_V1_LAYOUT)
+    assert _name(clip, KINECT_V1_LAYOUT).text == "head lowers slowly"
 
 
-def test_code_names_are_deterministic_given_the_weights() -> None:
+def _statistics(skeleton: torch.Tensor, config: VSTConfig, codes: torch.Tensor) -> CodeStatistics:
+    statistics = CodeStatistics(config)
+    statistics.accumulate(skeleton, codes)
+    return statistics
+
+
+def test_calibration_reads_metres_millimetres_and_frame_rates_alike() -> None:
+    config = VSTConfig.tiny()
+    clips = synthetic_clips(16, frames=config.num_frames, seed=3)["skeleton"]
+    codes = torch.arange(16 * config.num_steps).reshape(16, config.num_steps) % config.codebook_size
+    metres = _statistics(clips, config, codes)
+    millimetres = _statistics(clips * 1000.0, config, codes)
+    assert torch.allclose(
+        torch.tensor(metres.thresholds()), torch.tensor(millimetres.thresholds()), rtol=0.06
+    )  # within one histogram bin
+    codebook = torch.randn(config.codebook_size, config.token_dim)
+    assert name_codes(metres, codebook) == name_codes(millimetres, codebook)
+    # The same clips said to be filmed at 60 fps move twice as fast; the calibrated names do not change.
+    fast = _statistics(clips, VSTConfig.preset("tiny", frame_rate=60.0), codes)
+    assert fast.thresholds().slow > 1.8 * metres.thresholds().slow
+    assert [n.text for n in name_codes(fast, codebook)] == [n.text for n in name_codes(metres, codebook)]
+
+
+def test_kinect_v1_bodies_are_calibrated_and_named() -> None:
+    config = VSTConfig.tiny(num_joints=20, num_bodies=1)
+    ntu = synthetic_clips(8, frames=config.num_frames, seed=4)["skeleton"][..., :1]
+    kinect_v1 = ntu[:, :, :, [NTU_LAYOUT.index(name) for name in KINECT_V1_LAYOUT.joint_names]]
+    codes = torch.randint(
+        0, config.codebook_size, (8, config.num_steps), generator=torch.Generator().manual_seed(0)
+    )
+    names = name_codes(
+        _statistics(kinect_v1, config, codes), torch.randn(config.codebook_size, config.token_dim)
+    )
+    assert len(names) == config.codebook_size and all(name.text for name in names)
+
+
+def test_unseen_codes_take_their_nearest_seen_codes_name() -> None:
+    config = VSTConfig.tiny()
+    clips = synthetic_clips(4, frames=config.num_frames, seed=5)["skeleton"]
+    codes = torch.zeros(4, config.num_steps, dtype=torch.long)
+    codes[:, 2:] = 1
+    codebook = torch.randn(config.codebook_size, config.token_dim)
+    codebook[5] = codebook[1] + 1e-3  # code 5 is never assigned and lies next to code 1
+    names = name_codes(_statistics(clips, config, codes), codebook)
+    assert names[5] == names[1]
+    assert name_codes(CodeStatistics(config), codebook)[0].text == "not seen in training"
+
+
+def test_name_accuracy_on_a_clip_whose_moving_part_is_known() -> None:
+    # Steps 0-1: the right hand rises; steps 2-3: the left foot moves forward (4 frames per step).
+    clip = _still_clip(16)
+    t = torch.arange(16.0)
+    for joint in RIGHT_HAND:
+        clip[:, NTU_LAYOUT.index(joint), 1] += 0.02 * t.clamp(max=8)
+    for joint in ("left_ankle", "left_foot"):
+        clip[:, NTU_LAYOUT.index(joint), 2] -= 0.02 * (t - 8).clamp(min=0)
+    steps = step_kinematics(_as_batch(clip), NTU_LAYOUT, frames_per_step=4, frame_rate=FPS)
+    names = [
+        CodeName("right hand rises", "right hand", ("right arm",), "up"),
+        CodeName("left foot moves forward", "left foot", ("left leg",), "forward"),
+        CodeName("right hand lowers", "right hand", ("right arm",), "down"),
+        CodeName("head rises", "head", ("head",), "up"),
+        CodeName("stands still"),
+    ]
+
+    def accuracy(codes: list[int]):
+        narrative = merge_token_runs(codes, [n.text for n in names], 4 / FPS)
+        return name_accuracy([narrative], names, steps, THRESHOLDS)
+
+    assert accuracy([0, 0, 1, 1]) == (2, 2, 2)  # part and direction right in both segments
+    assert accuracy([2, 2, 1, 1]) == (2, 1, 2)  # right part, wrong direction in the first
+    assert accuracy([3, 3, 4, 4]) == (0, 0, 2)  # wrong part; "still" while the foot moves
+    assert name_accuracy([ActionNarrative(())], names, steps, THRESHOLDS) == (0, 0, 0)
+
+
+def test_a_tokenizer_shown_its_clips_names_its_codes_and_keeps_the_calibration() -> None:
+    # Any training loop that embeds the tokenizer gets the names: observe each step, calibrate each epoch.
     torch.manual_seed(0)
-    module = VSTTokenizer(VSTConfig.tiny(num_joints=20, num_bodies=1))
-    module(torch.randn(8, 3, 16, 20, 1))  # k-means initialises the codebook
-    first = name_codes(module.quantizer, module.decoder, module.config)
-    assert len(first) == module.config.codebook_size and all(first)
-    assert name_codes(module.quantizer, module.decoder, module.config) == first
-    assert module.refresh_code_names() == first == module.code_names
+    config = VSTConfig.tiny()
+    tokenizer = VSTTokenizer(config)
+    rising = _move(_still_clip(config.num_frames), RIGHT_HAND, (0.0, 0.04, 0.0))
+    skeleton = _as_batch(rising, rising.clone())
+    assert set(tokenizer.code_names) == {UNSEEN}
+    codes = tokenizer(skeleton).codes  # training mode: k-means initialises the codebook
+    tokenizer.observe(skeleton, codes)
+    names = tokenizer.calibrate()
+    assert all(names[c].startswith("right hand rises") for c in codes.flatten().tolist())
+    copy = VSTTokenizer(config)
+    copy.load_state_dict(tokenizer.state_dict())
+    assert copy.code_calibration.seen and copy.code_name_records == tokenizer.code_name_records
+    assert copy.refresh_code_names() == names  # recomputed from the loaded calibration, not just stored
+    tokenizer.reset_statistics()
+    assert tokenizer.calibrate() == names  # an epoch that observed nothing keeps the calibration

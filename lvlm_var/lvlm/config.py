@@ -64,13 +64,17 @@ class LLMClassifierConfig:
             LM-head rows initialised from its name and trained; ``"existing_vocab"`` (LLM-AR) maps
             codes onto existing vocabulary tokens, with no resize and only LoRA trained.
         gradient_checkpointing: recompute activations in the backward pass.
-        lr: AdamW learning rate.
+        lr: AdamW learning rate (the adapters; decayed to zero by a cosine over the fit).
+        action_row_lr_scale: the new ``<act_i>`` rows learn at ``lr`` times this (no weight decay): they
+            start from their names, and codes that share a name are told apart by their rows alone.
         weight_decay: AdamW weight decay on the adapters.
         instruction: what the model is asked to do, before the narrative.
         question: asked after the narrative; the answer starts with the class name.
         score_chunk_size: (clip, class) continuations scored per forward pass; bounds the memory of
             the copied prompt cache.
         explanation_max_new_tokens: generated explanation length after the predicted label.
+        explanation_segments: narrative segments a training explanation cites (by index and time span):
+            those whose action tokens speak most for the true class (the VST's bag-of-codes probe).
         top_k: predictions kept in an explanation record.
         attn_implementation: ``"sdpa"`` or ``"eager"``.
     """
@@ -83,6 +87,7 @@ class LLMClassifierConfig:
     token_route: str = "new_tokens"
     gradient_checkpointing: bool = True
     lr: float = 2e-4
+    action_row_lr_scale: float = 1.0
     weight_decay: float = 0.0
     instruction: str = (
         "The action narrative lists the semantic action tokens of a skeleton clip in temporal order, "
@@ -91,6 +96,7 @@ class LLMClassifierConfig:
     question: str = "Which action is the person performing, and why?"
     score_chunk_size: int = 64
     explanation_max_new_tokens: int = 32
+    explanation_segments: int = 1
     top_k: int = 5
     attn_implementation: str = "sdpa"
 
@@ -105,12 +111,16 @@ class LLMClassifierConfig:
             raise ValueError("model_id is empty; give a LLaVA model directory or hub id")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.action_row_lr_scale <= 0:
+            raise ValueError(f"action_row_lr_scale must be > 0, got {self.action_row_lr_scale}")
         if self.score_chunk_size < 1:
             raise ValueError(f"score_chunk_size must be >= 1, got {self.score_chunk_size}")
         if self.explanation_max_new_tokens < 0:
             raise ValueError(
                 f"explanation_max_new_tokens must be >= 0, got {self.explanation_max_new_tokens}"
             )
+        if self.explanation_segments < 1:
+            raise ValueError(f"explanation_segments must be >= 1, got {self.explanation_segments}")
         if self.top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
 

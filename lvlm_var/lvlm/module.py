@@ -14,15 +14,16 @@ from torch import Tensor
 from torchmetrics.classification import MulticlassAccuracy
 
 from lvlm_var.batches import SkeletonBatch
-from lvlm_var.explanation import ClassExplanation, EvidenceStep, ExplanationRecord
+from lvlm_var.explanation import CitedEvidence, ClassExplanation, EvidenceStep, ExplanationRecord
 from lvlm_var.lvlm.config import LLMClassifierConfig
 from lvlm_var.lvlm.generation import generate_continuations
 from lvlm_var.lvlm.loading import load_backbone
 from lvlm_var.lvlm.prompts import LABEL_END, EncodedPrompt, PromptBuilder
 from lvlm_var.lvlm.scoring import pad_sequences, score_classes
 from lvlm_var.random_state import RandomStateCheckpointing
-from lvlm_var.vst.module import load_vst_tokenizer
-from lvlm_var.vst.narrative import ActionNarrative
+from lvlm_var.schedule import WarmupCosine
+from lvlm_var.vst.module import load_vst_probe, load_vst_tokenizer
+from lvlm_var.vst.narrative import ActionNarrative, cited_segments
 
 __all__ = ["NarrativeSource", "LVLMClassifierModule"]
 
@@ -94,6 +95,13 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
         """
         return load_vst_tokenizer(self.hparams.vst_checkpoint, map_location="cpu")
 
+    def load_code_class_evidence(self) -> Tensor | None:
+        """``(K, C)`` how much each code speaks for each class: the VST's bag-of-codes probe weights from
+        ``vst_checkpoint`` (``None`` when it holds no fitted probe; training explanations then cite the
+        longest segments)."""
+        probe = load_vst_probe(self.hparams.vst_checkpoint, map_location="cpu")
+        return None if probe is None else probe.weights[:-1].float()  # the last row is the bias
+
     def _load_device(self) -> torch.device:
         # 4-bit weights cannot move after loading: build them where this rank will run.
         return self._trainer.strategy.root_device if self._trainer is not None else torch.device("cpu")
@@ -111,7 +119,12 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
         self.vocabulary = backbone.vocabulary
         self.parameter_counts = backbone.parameters
         self.prompts = PromptBuilder(
-            self.tokenizer, self.vocabulary, self.config.instruction, self.config.question
+            self.tokenizer,
+            self.vocabulary,
+            self.config.instruction,
+            self.config.question,
+            self.config.explanation_segments,
+            self.load_code_class_evidence(),
         )
         self.label_ids = [self.prompts.encode_label(name) for name in self.class_names]
 
@@ -121,9 +134,19 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
             self.vst.eval()  # frozen: no dropout / batch-norm updates while the LLM trains
         return self
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        trainable = [p for p in self.parameters() if p.requires_grad]
-        return torch.optim.AdamW(trainable, lr=self.config.lr, weight_decay=self.config.weight_decay)
+    def configure_optimizers(self) -> dict[str, Any]:
+        """AdamW with a cosine decay to zero over the fit: at a constant rate the last steps of a short run
+        moved the synthetic test accuracy by up to 6 points between validations."""
+        cfg = self.config
+        trainable = [(n, p) for n, p in self.named_parameters() if p.requires_grad]
+        rows = [p for n, p in trainable if n.endswith(".new_rows")]
+        adapters = [p for n, p in trainable if not n.endswith(".new_rows")]
+        groups = [{"params": adapters, "weight_decay": cfg.weight_decay}]
+        if rows:
+            groups.append({"params": rows, "lr": cfg.lr * cfg.action_row_lr_scale, "weight_decay": 0.0})
+        optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+        scheduler = WarmupCosine(optimizer, max(int(self.trainer.estimated_stepping_batches), 1), 0)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     # ----------------------------------------------------------------- shared step pieces
 
@@ -135,20 +158,31 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
     def lm_loss(
         self, prompts: list[EncodedPrompt], narratives: list[ActionNarrative], labels: Tensor
     ) -> Tensor:
-        """Cross-entropy of the target (class name, "because", explanation, EOS) given the prompt."""
+        """Cross-entropy of the target given the prompt: the mean over the label tokens (class name,
+        "because") plus the mean over the explanation tokens (citations, EOS), so the class is not drowned
+        by the longer explanation it shares the loss with."""
         targets = [
-            self.prompts.encode_target(self.class_names[y], n)
+            self.prompts.encode_target(self.class_names[y], y, n)
             for y, n in zip(labels.tolist(), narratives, strict=True)
         ]
         sequences = [p.ids + t for p, t in zip(prompts, targets, strict=True)]
         ids, mask = pad_sequences(sequences, self.tokenizer.pad_token_id, self.device, "right")
         target_ids = torch.full_like(ids, _IGNORE)
-        for row, (prompt, target) in enumerate(zip(prompts, targets, strict=True)):
-            target_ids[row, len(prompt.ids) : len(prompt.ids) + len(target)] = torch.as_tensor(target)
+        is_label = torch.zeros_like(ids, dtype=torch.bool)
+        for row, (prompt, target, y) in enumerate(zip(prompts, targets, labels.tolist(), strict=True)):
+            start = len(prompt.ids)
+            target_ids[row, start : start + len(target)] = torch.as_tensor(target)
+            is_label[row, start : start + len(self.label_ids[y])] = True
         logits = self.llm(input_ids=ids, attention_mask=mask, use_cache=False).logits
-        return F.cross_entropy(
-            logits[:, :-1].flatten(0, 1).float(), target_ids[:, 1:].flatten(), ignore_index=_IGNORE
+        losses = F.cross_entropy(
+            logits[:, :-1].flatten(0, 1).float(),
+            target_ids[:, 1:].flatten(),
+            ignore_index=_IGNORE,
+            reduction="none",
         )
+        scored = target_ids[:, 1:].flatten() != _IGNORE
+        label = is_label[:, 1:].flatten()
+        return losses[scored & label].mean() + losses[scored & ~label].mean()
 
     def score(self, prompts: list[EncodedPrompt]) -> Tensor:
         """``(B, C)`` log-likelihood of every class name after every prompt."""
@@ -189,8 +223,14 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
         narratives: list[ActionNarrative],
         prompts: list[EncodedPrompt],
         scores: Tensor,
-    ) -> list[ExplanationRecord]:
-        """Generate "because ..." after each predicted label and pack one record per clip."""
+    ) -> tuple[list[ExplanationRecord], list[CitedEvidence]]:
+        """Generate "because ..." after each predicted label and pack one record per clip.
+
+        Returns:
+            The records (text and evidence: the segments the generation cited, ``[N] (a.b-c.d s) name``)
+            and, per clip, the :class:`~lvlm_var.explanation.CitedEvidence` of its predicted class over
+            ``(S,)`` narrative segments, ``S`` the batch's longest narrative.
+        """
         preds = scores.argmax(-1).tolist()
         generated = generate_continuations(
             self.llm,
@@ -201,12 +241,23 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
         probabilities = scores.float().softmax(-1)
         top = probabilities.topk(min(self.config.top_k, len(self.class_names)), dim=-1)
         labels = batch["label"].tolist() if "label" in batch else [None] * len(prompts)
-        records = []
+        records, cited_evidence = [], []
+        width = max(len(n.segments) for n in narratives)
         for row, (narrative, prompt) in enumerate(zip(narratives, prompts, strict=True)):
-            steps = [EvidenceStep(s.name, s.start, s.start + s.length - 1) for s in narrative.segments]
+            # The record shows what the generation cited, rendered from the narrative: text and evidence
+            # are the same segments by construction.
+            cited = cited_segments(generated[row], narrative)
+            because = self.prompts.explanation_text(narrative, cited)
+            steps = [
+                EvidenceStep(f"{s.citation(i + 1)} {s.name}", s.start, s.start + s.length - 1)
+                for i, s in ((i, narrative.segments[i]) for i in cited)
+            ]
+            candidates = torch.arange(width) < len(narrative.segments)
+            cited_mask = torch.zeros(width, dtype=torch.bool)
+            cited_mask[cited] = True
+            cited_evidence.append(CitedEvidence(row, preds[row], cited_mask, candidates))
             name, probability = self.class_names[preds[row]], float(probabilities[row, preds[row]])
-            # the generated text is the model's reason; every segment is its evidence (not attributed)
-            sentence = f"{name} ({probability:.2f}): {generated[row].strip()}"
+            sentence = f"{name} ({probability:.2f}): {because}"
             records.append(
                 ExplanationRecord(
                     sample_id=batch["name"][row],
@@ -217,12 +268,12 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
                     ],
                     ground_truth=[] if labels[row] is None else [self.class_names[labels[row]]],
                     evidence=steps,
-                    text=f"{self.class_names[preds[row]]} {LABEL_END} {generated[row]}".strip(),
+                    text=f"{name} {LABEL_END} {because}".strip(),
                     tokens=prompt.narrative_tokens,
                     classes=[ClassExplanation(name, probability, list(steps), sentence)],
                 )
             )
-        return records
+        return records, cited_evidence
 
     def _token_counts(self, prompts: list[EncodedPrompt]) -> dict[str, Tensor]:
         return {
@@ -254,7 +305,8 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
             loss = self.lm_loss(prompts, narratives, batch["label"])
             self.log("val/loss", loss, batch_size=size, sync_dist=True)
         else:
-            outputs["explanations"] = self.explain(batch, narratives, prompts, scores)
+            explanations, cited_evidence = self.explain(batch, narratives, prompts, scores)
+            outputs.update(explanations=explanations, cited_evidence=cited_evidence)
         return outputs
 
     def validation_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Any]:
@@ -267,11 +319,13 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
         narratives = self.narratives(batch["skeleton"])
         prompts = [self.prompts.encode_prompt(n) for n in narratives]
         scores = self.score(prompts)
+        explanations, cited_evidence = self.explain(batch, narratives, prompts, scores)
         return {
             "preds": scores.argmax(-1),
             "scores": scores,
             **self._token_counts(prompts),
-            "explanations": self.explain(batch, narratives, prompts, scores),
+            "explanations": explanations,
+            "cited_evidence": cited_evidence,
         }
 
     # ----------------------------------------------------------------- adapter-only checkpoints

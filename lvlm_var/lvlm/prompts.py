@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 
 from lvlm_var.lvlm.vocabulary import ActionVocabulary
-from lvlm_var.vst.narrative import ActionNarrative, NarrativeSegment
+from lvlm_var.vst.narrative import ActionNarrative
 
 __all__ = ["LABEL_END", "EncodedPrompt", "PromptBuilder"]
 
@@ -41,7 +42,10 @@ class PromptBuilder:
         vocabulary: where action codes live in the LLM vocabulary.
         instruction: the task description before the narrative.
         question: the question after the narrative.
-        max_evidence: segments cited in a training explanation (the longest ones, in temporal order).
+        max_evidence: segments cited in a training explanation.
+        code_class_evidence: ``(K, C)`` how much each code speaks for each class (the VST's bag-of-codes
+            probe weights); a training explanation cites the segments whose codes speak most for the true
+            class. ``None``: the longest segments.
     """
 
     def __init__(
@@ -50,13 +54,15 @@ class PromptBuilder:
         vocabulary: ActionVocabulary,
         instruction: str,
         question: str,
-        max_evidence: int = 3,
+        max_evidence: int = 1,
+        code_class_evidence: Tensor | None = None,
     ) -> None:
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary
         self._head = self._encode(f"USER: {instruction}\nAction narrative:")
         self._tail = self._encode(f"\n{question} ASSISTANT:")
         self.max_evidence = max_evidence
+        self.code_class_evidence = code_class_evidence
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False).input_ids
@@ -79,21 +85,31 @@ class PromptBuilder:
         """The scored continuation of a class: ``"<class name> because"``."""
         return self._encode(f"{class_name} {LABEL_END}")
 
-    def evidence(self, narrative: ActionNarrative) -> list[NarrativeSegment]:
-        """The longest ``max_evidence`` segments, in temporal order."""
-        longest = sorted(narrative.segments, key=lambda s: (-s.length, s.start))[: self.max_evidence]
-        return sorted(longest, key=lambda s: s.start)
+    def evidence(self, narrative: ActionNarrative, label: int) -> list[int]:
+        """Indices of the ``max_evidence`` segments a training target for class ``label`` cites, in temporal
+        order: those whose codes speak most for it (longer first on ties), or the longest ones."""
+        segments = narrative.segments
 
-    def explanation_text(self, narrative: ActionNarrative) -> str:
-        """The explanation a training target gives after ``because``, e.g.
-        ``"right arm rises for 0.4 s, then right hand waves for 1.2 s."``."""
-        steps = [f"{s.name} for {s.seconds:.1f} s" for s in self.evidence(narrative)]
-        return ", then ".join(steps) + "."
+        def weight(i: int) -> float:
+            if self.code_class_evidence is None:
+                return 0.0
+            return float(self.code_class_evidence[segments[i].code, label])
 
-    def encode_target(self, class_name: str, narrative: ActionNarrative) -> list[int]:
-        """Training target: the label continuation, the explanation and EOS."""
+        order = sorted(range(len(segments)), key=lambda i: (-weight(i), -segments[i].length, i))
+        return sorted(order[: self.max_evidence])
+
+    @staticmethod
+    def explanation_text(narrative: ActionNarrative, cited: list[int]) -> str:
+        """The explanation after ``because``, citing segments ``cited`` (0-based) of ``narrative``, e.g.
+        ``"[1] (0.0-0.4 s) right arm rises, then [2] (0.4-1.6 s) right hand moves to and fro."``."""
+        steps = [f"{narrative.segments[i].citation(i + 1)} {narrative.segments[i].name}" for i in cited]
+        return ", then ".join(steps) + "." if steps else ""
+
+    def encode_target(self, class_name: str, label: int, narrative: ActionNarrative) -> list[int]:
+        """Training target for class ``label`` named ``class_name``: the label continuation, the explanation
+        and EOS."""
         return (
             self.encode_label(class_name)
-            + self._encode(self.explanation_text(narrative))
+            + self._encode(self.explanation_text(narrative, self.evidence(narrative, label)))
             + [self.tokenizer.eos_token_id]
         )

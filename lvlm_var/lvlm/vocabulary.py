@@ -107,6 +107,12 @@ class ActionTokenHead(nn.Module):
         return torch.cat([base, F.linear(hidden.to(base.dtype), self.new_rows.to(base.dtype))], dim=-1)
 
 
+# Input rows of codes start at their name's mean embedding plus a fixed random direction of this share of
+# the mean row norm: codes that share a name (the same motion in two class contexts) must not start as one
+# token, or the classifier has to learn to tell them apart from nothing.
+_CODE_IDENTITY_SHARE = 0.5
+
+
 def _name_rows(weight: Tensor, tokenizer: PreTrainedTokenizerBase, names: Sequence[str]) -> Tensor:
     rows = []
     for code, name in enumerate(names):
@@ -117,13 +123,22 @@ def _name_rows(weight: Tensor, tokenizer: PreTrainedTokenizerBase, names: Sequen
     return torch.stack(rows)
 
 
+def code_identity(num_codes: int, width: int, scale: float) -> Tensor:
+    """``(K, H)`` fixed random directions of norm ``scale`` (seeded: the same for every run and process)."""
+    generator = torch.Generator().manual_seed(0)
+    directions = torch.randn(num_codes, width, generator=generator)
+    return F.normalize(directions, dim=-1) * scale
+
+
 def install_action_tokens(
     model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, code_names: Sequence[str]
 ) -> ActionVocabulary:
     """Add ``<act_0> ... <act_{K-1}>`` to ``tokenizer`` and their trainable rows to ``model``.
 
     The rows of ``<act_i>`` start as the mean input embedding (resp. LM-head row) of the tokens of
-    ``code_names[i]``, so an untrained classifier already reads ``<act_i>`` like its name.
+    ``code_names[i]``, so an untrained classifier already reads ``<act_i>`` like its name; the input rows
+    also get a fixed random direction per code (:func:`code_identity`, half the mean row norm), so codes
+    that share a name start apart.
 
     Args:
         model: a LLaVA (before LoRA wrapping) with a dense ``lm_head``.
@@ -151,6 +166,8 @@ def install_action_tokens(
     first_new_id = len(tokenizer)
     with torch.no_grad():
         input_rows = _name_rows(embedding.weight, tokenizer, code_names)
+        scale = _CODE_IDENTITY_SHARE * float(embedding.weight.float().norm(dim=-1).mean())
+        input_rows = input_rows + code_identity(len(code_names), input_rows.shape[1], scale).to(input_rows)
         output_rows = _name_rows(head.weight, tokenizer, code_names)
     tokenizer.add_tokens([act_token(code) for code in range(len(code_names))], special_tokens=True)
     model.set_input_embeddings(ActionTokenEmbedding(embedding, first_new_id, input_rows))

@@ -58,13 +58,18 @@ class VSTConfig:
         commitment_weight: weight of the commitment loss (encoder outputs pulled to their codes).
         classification_weight: weight of the token classification loss (0 gives a reconstruction-only
             codebook).
+        motion_weight: weight of the step motion loss (:mod:`~lvlm_var.vst.motion_head`: every token
+            predicts its step's fastest body part and direction, so codes stand for one motion and their
+            names hold); 0 turns it off.
         head_hidden: hidden width of the token classification head.
         head_dropout: dropout in the token classification head.
         frame_rate: frames per second of the model's input clips; names express speeds per second of it.
         min_run: runs shorter than this many token steps are flicker and merged into a neighbour.
-        still_speed: below this speed (torso lengths per second) a part is not moving (names).
-        slow_speed: below this speed a moving part moves "slowly" (names).
-        fast_speed: above this speed a moving part moves "fast" (names).
+        still_quantile: share of the training steps whose fastest part is named still: the names' "still"
+            threshold is this quantile of the training set's fastest-part speeds (torso lengths per second),
+            so names are calibrated to each data set (:mod:`~lvlm_var.vst.code_statistics`).
+        slow_quantile: below this quantile of the same speeds a moving part moves "slowly".
+        fast_quantile: above this quantile a moving part moves "fast".
         probe_ridge: ridge strength of the bag-of-codes linear probe, relative to the mean diagonal of
             the histograms' Gram matrix.
     """
@@ -90,13 +95,14 @@ class VSTConfig:
     velocity_weight: float = 1.0
     commitment_weight: float = 0.25
     classification_weight: float = 1.0
+    motion_weight: float = 1.0
     head_hidden: int = 256
     head_dropout: float = 0.1
     frame_rate: float = 30.0
     min_run: int = 2
-    still_speed: float = 0.3
-    slow_speed: float = 0.8
-    fast_speed: float = 2.5
+    still_quantile: float = 0.15
+    slow_quantile: float = 0.4
+    fast_quantile: float = 0.9
     probe_ridge: float = 1e-2
 
     def __post_init__(self) -> None:
@@ -117,7 +123,7 @@ class VSTConfig:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"VSTConfig.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("frame_rate", "fast_speed"):
+        for name in ("frame_rate",):
             if getattr(self, name) <= 0:
                 raise ValueError(f"VSTConfig.{name} must be > 0, got {getattr(self, name)}")
         for name in (
@@ -126,8 +132,8 @@ class VSTConfig:
             "velocity_weight",
             "commitment_weight",
             "classification_weight",
+            "motion_weight",
             "dead_code_threshold",
-            "still_speed",
             "probe_ridge",
         ):
             if getattr(self, name) < 0:
@@ -169,10 +175,10 @@ class VSTConfig:
             )
         if not 0.0 < self.codebook_decay < 1.0:
             raise ValueError(f"VSTConfig.codebook_decay must be in (0, 1), got {self.codebook_decay}")
-        if not self.still_speed < self.slow_speed < self.fast_speed:
+        if not 0.0 <= self.still_quantile < self.slow_quantile < self.fast_quantile <= 1.0:
             raise ValueError(
-                "VSTConfig speeds must satisfy still_speed < slow_speed < fast_speed, got "
-                f"{self.still_speed}, {self.slow_speed}, {self.fast_speed}"
+                "VSTConfig speed quantiles must satisfy 0 <= still_quantile < slow_quantile < fast_quantile "
+                f"<= 1, got {self.still_quantile}, {self.slow_quantile}, {self.fast_quantile}"
             )
 
     @property

@@ -10,14 +10,20 @@ Training loss::
 
     position_weight * L1(positions) + velocity_weight * L1(velocities)      (frames with a body only)
     + commitment_weight * ||f - sg(q)||^2 + classification_weight * CE(head(q), label)
+    + motion_weight * (CE(fastest body part of each step) + CE(its direction))    (from each token alone)
 
 Logged keys: ``train/loss``, ``train/loss_position``, ``train/loss_velocity``, ``train/loss_commitment``,
-``train/loss_classification``, ``train/acc``, ``train/perplexity``, ``train/dead_codes``; the same
-losses and ``acc`` / ``perplexity`` / ``dead_codes`` under ``val/`` and ``test/``, plus
-``val/probe_acc`` and ``test/probe_acc``: the accuracy of a bag-of-codes ridge probe fitted on the codes
-of the current training epoch (so the tokens alone, without the head, show how much class information
-they carry). Training, validation, test and predict step outputs carry ``tokens_kept`` ``(B,)`` (narrative
-segments) and ``tokens_total`` ``(B,)`` (token steps) for ``TokenRetentionLogger``.
+``train/loss_classification``, ``train/loss_motion``, ``train/acc``, ``train/perplexity``,
+``train/dead_codes``; the same losses and ``acc`` / ``perplexity`` / ``dead_codes`` under ``val/`` and
+``test/``, plus ``val/probe_acc`` and ``test/probe_acc``: the accuracy of a bag-of-codes ridge probe
+fitted on the codes of the current training epoch (so the tokens alone, without the head, show how much
+class information they carry; saved with the checkpoint, so ``test`` on a checkpoint reports it), and
+``val/name_part_acc``, ``val/name_part_direction_acc`` (and ``test/``): the share of narrative segments
+whose code name's moving part (and direction) is true of the input clip in that segment
+(:mod:`~lvlm_var.vst.name_accuracy`). Every training step shows its clips to the tokenizer
+(:meth:`VSTTokenizer.observe`) and every epoch recalibrates its names (:meth:`VSTTokenizer.calibrate`).
+Training, validation, test and predict step outputs carry ``tokens_kept`` ``(B,)`` (narrative segments)
+and ``tokens_total`` ``(B,)`` (token steps) for ``TokenRetentionLogger``.
 """
 
 from __future__ import annotations
@@ -39,12 +45,14 @@ from ..schedule import WarmupCosine
 from .config import VSTConfig
 from .decoder import DecodedMotion
 from .head import TokenClassifierHead
+from .motion_head import StepMotionHead
+from .name_accuracy import name_accuracy
 from .narrative import ActionNarrative
 from .probe import BagOfCodesProbe
 from .quantizer import codebook_usage
 from .tokenizer import VSTTokenizer
 
-__all__ = ["VSTModule", "VSTOutput", "load_vst_tokenizer"]
+__all__ = ["VSTModule", "VSTOutput", "load_vst_tokenizer", "load_vst_probe"]
 
 # Checkpoints written before the tokenizer became a submodule hold its parts at the top level.
 _TOKENIZER_PARTS = ("encoder.", "quantizer.", "decoder.")
@@ -56,16 +64,8 @@ def _move_tokenizer_keys(state_dict: dict[str, Any], prefix: str = "") -> None:
         state_dict[f"{prefix}tokenizer.{key[len(prefix):]}"] = state_dict.pop(key)
 
 
-def load_vst_tokenizer(checkpoint_path: str | Path, map_location: str | torch.device = "cpu") -> VSTTokenizer:
-    """The :class:`VSTTokenizer` of a :class:`VSTModule` Lightning checkpoint, without the training parts.
-
-    Reads the checkpoint with ``torch.load(weights_only=True)``; checkpoints written before the tokenizer
-    was a submodule load too.
-
-    Raises:
-        FileNotFoundError: no file at ``checkpoint_path``.
-        ValueError: the file is not a VSTModule checkpoint (no VST config or no tokenizer weights).
-    """
+def _read_checkpoint(checkpoint_path: str | Path, map_location: str | torch.device) -> tuple[VSTConfig, dict]:
+    """The VST config and the state dict (tokenizer keys under ``tokenizer.``) of a VSTModule checkpoint."""
     path = Path(checkpoint_path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -83,13 +83,51 @@ def load_vst_tokenizer(checkpoint_path: str | Path, map_location: str | torch.de
         )
     state = dict(checkpoint["state_dict"])
     _move_tokenizer_keys(state)
+    return (config if isinstance(config, VSTConfig) else VSTConfig(**config)), state
+
+
+def load_vst_tokenizer(checkpoint_path: str | Path, map_location: str | torch.device = "cpu") -> VSTTokenizer:
+    """The :class:`VSTTokenizer` of a :class:`VSTModule` Lightning checkpoint, without the training parts.
+
+    Reads the checkpoint with ``torch.load(weights_only=True)``; checkpoints written before the tokenizer
+    was a submodule load too.
+
+    Raises:
+        FileNotFoundError: no file at ``checkpoint_path``.
+        ValueError: the file is not a VSTModule checkpoint (no VST config or no tokenizer weights).
+    """
+    config, state = _read_checkpoint(checkpoint_path, map_location)
     prefix = "tokenizer."
     tokenizer_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
     if not tokenizer_state:
-        raise ValueError(f"{path}: the state_dict holds no VST tokenizer weights (keys 'tokenizer.*')")
-    tokenizer = VSTTokenizer(config if isinstance(config, VSTConfig) else VSTConfig(**config))
+        raise ValueError(
+            f"{checkpoint_path}: the state_dict holds no VST tokenizer weights (keys 'tokenizer.*')"
+        )
+    tokenizer = VSTTokenizer(config)
     tokenizer.load_state_dict(tokenizer_state)
     return tokenizer
+
+
+def load_vst_probe(
+    checkpoint_path: str | Path, map_location: str | torch.device = "cpu"
+) -> BagOfCodesProbe | None:
+    """The bag-of-codes probe of a :class:`VSTModule` checkpoint: how much each code speaks for each class.
+
+    Returns:
+        The fitted probe, or ``None`` when the checkpoint holds none (written before the probe was saved,
+        or before any validation fitted it).
+
+    Raises:
+        FileNotFoundError, ValueError: as :func:`load_vst_tokenizer`.
+    """
+    config, state = _read_checkpoint(checkpoint_path, map_location)
+    prefix = "probe."
+    probe_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    probe = BagOfCodesProbe(config.codebook_size, config.num_classes, config.probe_ridge)
+    if set(probe_state) != {"weights", "is_fitted"}:
+        return None
+    probe.load_state_dict(probe_state)
+    return probe if probe.fitted else None
 
 
 class VSTOutput(NamedTuple):
@@ -143,6 +181,7 @@ class VSTModule(RandomStateCheckpointing, LightningModule):
         cfg = self.config
         self.tokenizer = VSTTokenizer(cfg)
         self.head = TokenClassifierHead(cfg)
+        self.motion_head = StepMotionHead(cfg)
         self.probe = BagOfCodesProbe(cfg.codebook_size, cfg.num_classes, cfg.probe_ridge)
         self.train_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
         self.val_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
@@ -151,6 +190,7 @@ class VSTModule(RandomStateCheckpointing, LightningModule):
         self.test_probe_accuracy = MulticlassAccuracy(cfg.num_classes, average="micro")
         self.register_buffer("train_code_counts", torch.zeros(cfg.codebook_size), persistent=False)
         self.register_buffer("eval_code_counts", torch.zeros(cfg.codebook_size), persistent=False)
+        self.register_buffer("eval_name_counts", torch.zeros(3), persistent=False)
 
     def configure_model(self) -> None:
         """Rebuild the quantizer, keeping its state, when the process group changed since construction.
@@ -208,12 +248,16 @@ class VSTModule(RandomStateCheckpointing, LightningModule):
             "velocity": velocity_error.sum() / (velocity_mask.sum() * per_frame).clamp(min=1.0),
             "commitment": output.commitment_loss,
             "classification": F.cross_entropy(output.logits, batch["label"]),
+            "motion": self.motion_head.loss(
+                output.quantized, self.tokenizer.code_statistics.kinematics(skeleton)
+            ),
         }
         losses["loss"] = (
             cfg.position_weight * losses["position"]
             + cfg.velocity_weight * losses["velocity"]
             + cfg.commitment_weight * losses["commitment"]
             + cfg.classification_weight * losses["classification"]
+            + cfg.motion_weight * losses["motion"]
         )
         return losses
 
@@ -248,19 +292,21 @@ class VSTModule(RandomStateCheckpointing, LightningModule):
         self.log("train/acc", self.train_accuracy, on_step=False, on_epoch=True, batch_size=batch_size)
         self._count_codes(self.train_code_counts, output.codes)
         self.probe.accumulate(output.codes, batch["label"])
+        self.tokenizer.observe(batch["skeleton"], output.codes)
         narratives = self.tokenizer.narratives(output.codes, self.config.frame_rate)
         return {"loss": losses["loss"], **self._retention(narratives, output.codes)}
 
     def on_train_epoch_start(self) -> None:
         self.train_code_counts.zero_()
         self.probe.reset()
+        self.tokenizer.reset_statistics()
 
     def on_train_epoch_end(self) -> None:
         self._log_usage("train", self.train_code_counts)
-        self.tokenizer.refresh_code_names()
+        self.tokenizer.calibrate(self._reduce_sum)
 
-    def on_fit_end(self) -> None:
-        self.tokenizer.refresh_code_names()
+    def _reduce_sum(self, tensor: Tensor) -> Tensor:
+        return self.trainer.strategy.reduce(tensor, reduce_op="sum")
 
     # --------------------------------------------------------------------------------- evaluation
 
@@ -280,13 +326,27 @@ class VSTModule(RandomStateCheckpointing, LightningModule):
         if self.probe.fitted:
             getattr(self, f"{stage}_probe_accuracy").update(self.probe(output.codes), batch["label"])
         narratives = self.tokenizer.narratives(output.codes, self.config.frame_rate)
+        calibration = self.tokenizer.code_calibration
+        if calibration.seen:
+            counts = name_accuracy(
+                narratives,
+                self.tokenizer.code_name_records,
+                calibration.kinematics(batch["skeleton"]),
+                calibration.thresholds(),
+            )
+            self.eval_name_counts += torch.tensor(counts, dtype=torch.float32, device=self.device)
         return {"loss": losses["loss"], **self._retention(narratives, output.codes)}
 
     def _start_evaluation(self) -> None:
         self.eval_code_counts.zero_()
+        self.eval_name_counts.zero_()
 
     def _end_evaluation(self, stage: str) -> None:
         self._log_usage(stage, self.eval_code_counts)
+        part, both, total = self._reduce_sum(self.eval_name_counts.clone()).tolist()
+        if total > 0:
+            self.log(f"{stage}/name_part_acc", part / total)
+            self.log(f"{stage}/name_part_direction_acc", both / total)
         if self.probe.fitted:
             probe_accuracy = getattr(self, f"{stage}_probe_accuracy")
             self.log(f"{stage}/probe_acc", probe_accuracy.compute())
@@ -294,8 +354,11 @@ class VSTModule(RandomStateCheckpointing, LightningModule):
 
     def on_validation_epoch_start(self) -> None:
         self._start_evaluation()
-        # Validation runs before on_train_epoch_end: the probe sees this epoch's training codes.
-        self.probe.fit(lambda t: self.trainer.strategy.reduce(t, reduce_op="sum"))
+        # Validation runs before on_train_epoch_end: the probe and the names see this epoch's training
+        # codes. A validation outside a fit, or the sanity check, keeps the checkpoint's probe and names.
+        if self.trainer.state.fn == "fit" and not self.trainer.sanity_checking:
+            self.probe.fit(self._reduce_sum)
+            self.tokenizer.calibrate(self._reduce_sum)
 
     def validation_step(self, batch: SkeletonBatch, batch_idx: int) -> dict[str, Any]:
         return self._evaluation_step(batch, "val")

@@ -1,111 +1,124 @@
-"""Semantic names of the codebook entries, computed from what each code decodes to.
+"""Semantic names of the codebook entries, from what the training clips assigned each code do.
 
-Every code ``k`` is named from the decoder's output for a clip made of ``k`` alone (``S`` repeated steps).
-The decoder is time-invariant (:mod:`lvlm_var.vst.decoder`), so that clip is one constant pose and one
-constant joint velocity: the posture and the motion the code stands for. The name describes the first
-body (the actor) in body-part kinematics:
+A code's name describes the mean kinematics of the input steps the tokenizer assigned it
+(:class:`~lvlm_var.vst.code_statistics.CodeStatistics`, body-size-normalised, canonical view), with speed
+words calibrated to the training set's speed distribution:
 
-* **which part moves**: the fastest of the whole body (spine base), torso (shoulder centre relative to
-  the spine base), head (relative to the shoulder centre), each hand (wrist, hand, fingers relative to its
-  shoulder; "arm" when the elbow moves at least 60 % as fast), each foot (ankle, foot relative to the
-  horizontal motion of the spine base: planted feet do not "rise" when the body sits down, nor "move
-  forward" when it walks; "leg" when the knee moves at least 60 % as fast). Left and right moving the
-  same way at similar speeds become "both hands", "both legs", ...; a second part moving at least half
-  as fast is added ("... and left foot moves forward");
-* **direction**, in the canonical view of the data module's view normalisation (+y up along the spine,
-  +x from the left to the right shoulder, so the actor faces -z): rises / lowers / moves forward /
-  moves back / moves sideways (torso: straightens up / bends down / bends forward / leans back / leans
-  sideways);
-* **speed**, in torso lengths (spine base to shoulder centre) per second at ``config.frame_rate``:
-  below ``still_speed`` nothing moves ("stands still"), below ``slow_speed`` "slowly", above
-  ``fast_speed`` "fast";
-* **posture**: crouching (hips less than 35 % of the leg length above the ankles), sitting (hips less
-  than 40 % of the thigh length above the knees), knees bent (both knee angles below 140 degrees),
-  bending (spine more than 35 degrees from vertical), arms raised (hands above the head).
+* **which part moves**: the part of :data:`~lvlm_var.vst.kinematics.PARTS` that is the fastest in most of
+  the code's steps ("arm" instead of "hand" when the elbow moves at least 60 % as fast; "both hands", "both
+  legs", ... when the other side moves the same way at least 60 % as fast); a second part moving at least
+  half as fast is added ("... and left foot moves forward");
+* **direction** of its mean velocity: rises / lowers / moves forward / moves back / moves left / moves right
+  (torso: straightens up / bends down / bends forward / leans back / leans left / leans right), or, when the
+  mean velocity is under 30 % of the mean per-axis speed (the part goes both ways: waving, clapping), the
+  axis it goes to and fro along: moves side to side / up and down / back and forth;
+* **speed**: when the median speed of the code's fastest parts is below the ``still_quantile`` of the
+  training steps' fastest-part speed nothing moves ("stands still"); below the ``slow_quantile``
+  "slowly", above the ``fast_quantile`` "fast";
+* **hand position** relative to the body: above the head, at the head, at the chest, hands together;
+* **posture**: crouching, sitting, knees bent, bending (spine more than 35 degrees from vertical).
 
-Examples: ``"right hand rises fast"``, ``"both legs move forward, knees bent"``, ``"sits still"``,
-``"torso bends forward slowly, bending"``.
+Examples: ``"right hand moves side to side, right hand above head"``, ``"both legs move forward, knees
+bent"``, ``"sits still"``, ``"both hands move side to side, hands together"``.
 
-Names are a deterministic function of the decoder and codebook weights. Distinct codes may share a name
-(two codes for "right hand rises" at different poses): the ``<act_k>`` token in the narrative keeps them
-apart, and a numeric suffix would only add noise to the words the LLM reads.
+A code never assigned in training is named as its nearest assigned code (cosine of the code vectors).
+Names are a deterministic function of the statistics and the codebook. Distinct codes may share a name:
+the ``<act_k>`` token in the narrative keeps them apart.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
-from ..skeleton_layout import SkeletonLayout, layout_for_num_joints
-from .config import VSTConfig
-from .decoder import VSTDecoder
-from .quantizer import VSTQuantizer
+from ..skeleton_layout import SkeletonLayout
+from .code_statistics import CodeKinematics, CodeStatistics, SpeedThresholds
+from .kinematics import PART_GROUPS, PARTS
 
-__all__ = ["describe_pose_motion", "name_codes"]
+__all__ = ["CodeName", "DIRECTION_AXES", "OSCILLATION_AXES", "UNSEEN", "describe_motion", "name_codes"]
 
+UNSEEN = "not seen in training"
+_PART_NAMES = tuple(PARTS)
 _LIMB_SHARE = 0.6  # an elbow / knee this fast relative to the hand / foot makes it an arm / leg motion
 _BOTH_SIDES_SHARE = 0.6
 _SECONDARY_SHARE = 0.5
+_OSCILLATION_SHARE = 0.3  # mean velocity below this share of the mean per-axis speed: it goes both ways
 _EPS = 1e-6
-
-_GROUND = "ground"  # the spine base's horizontal motion: feet stay planted when the body lowers
-# part -> (moving joints, anchor joint the motion is measured against); None anchors to the world.
-_PARTS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "whole body": (("spine_base",), None),
-    "torso": (("spine_shoulder",), "spine_base"),
-    "head": (("head",), "spine_shoulder"),
-    "left hand": (("left_wrist", "left_hand", "left_hand_tip", "left_thumb"), "left_shoulder"),
-    "right hand": (("right_wrist", "right_hand", "right_hand_tip", "right_thumb"), "right_shoulder"),
-    "left arm": (("left_elbow",), "left_shoulder"),
-    "right arm": (("right_elbow",), "right_shoulder"),
-    "left foot": (("left_ankle", "left_foot"), _GROUND),
-    "right foot": (("right_ankle", "right_foot"), _GROUND),
-    "left leg": (("left_knee",), _GROUND),
-    "right leg": (("right_knee",), _GROUND),
-}
 _EXTREMITY_LIMB = {"hand": "arm", "foot": "leg"}
 _PLURALS = {"hand": "hands", "arm": "arms", "foot": "feet", "leg": "legs"}
+# to-and-fro direction -> the axis it runs along
+OSCILLATION_AXES: dict[str, int] = {"side to side": 0, "up and down": 1, "back and forth": 2}
 _VERBS = {  # direction -> (singular, plural)
     "up": ("rises", "rise"),
     "down": ("lowers", "lower"),
     "forward": ("moves forward", "move forward"),
     "back": ("moves back", "move back"),
-    "sideways": ("moves sideways", "move sideways"),
+    "left": ("moves left", "move left"),
+    "right": ("moves right", "move right"),
+    **{key: (f"moves {key}", f"move {key}") for key in OSCILLATION_AXES},
 }
 _TORSO_VERBS = {
     "up": "straightens up",
     "down": "bends down",
     "forward": "bends forward",
     "back": "leans back",
-    "sideways": "leans sideways",
+    "left": "leans left",
+    "right": "leans right",
+    "side to side": "sways side to side",
+    "up and down": "bobs up and down",
+    "back and forth": "rocks back and forth",
+}
+# direction -> (axis, sign) of the canonical view; the actor faces -z, +x points to the actor's right.
+DIRECTION_AXES: dict[str, tuple[int, float]] = {
+    "up": (1, 1.0),
+    "down": (1, -1.0),
+    "forward": (2, -1.0),
+    "back": (2, 1.0),
+    "left": (0, -1.0),
+    "right": (0, 1.0),
 }
 
 
-def _direction(velocity: Tensor) -> str:
+class CodeName(NamedTuple):
+    """A code's name and what it claims, for the narrative and for name accuracy.
+
+    Attributes:
+        text: the words, e.g. ``"right hand rises fast, right hand above head"``.
+        part: the named moving part (a key of :data:`PARTS`), ``None`` when the name says nothing moves.
+        groups: the body parts (values of :data:`PART_GROUPS`) the subject covers: ``("left arm",
+            "right arm")`` for "both hands".
+        direction: a key of :data:`DIRECTION_AXES` or of :data:`OSCILLATION_AXES`, ``None`` when nothing
+            moves.
+    """
+
+    text: str
+    part: str | None = None
+    groups: tuple[str, ...] = ()
+    direction: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "part": self.part,
+            "groups": list(self.groups),
+            "direction": self.direction,
+        }
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> CodeName:
+        return cls(record["text"], record["part"], tuple(record["groups"]), record["direction"])
+
+
+def _direction(velocity: Tensor, axis_speed: Tensor) -> str:
+    if float(velocity.norm()) < _OSCILLATION_SHARE * float(axis_speed.norm()):
+        axis = int(axis_speed.argmax())
+        return next(d for d, a in OSCILLATION_AXES.items() if a == axis)
     axis = int(velocity.abs().argmax())
-    if axis == 1:
-        return "up" if velocity[1] > 0 else "down"
-    if axis == 2:
-        return "forward" if velocity[2] < 0 else "back"
-    return "sideways"
-
-
-def _part_velocities(velocity: Tensor, layout: SkeletonLayout) -> dict[str, Tensor]:
-    names = set(layout.joint_names)
-    result = {}
-    for part, (joints, anchor) in _PARTS.items():
-        present = [layout.index(j) for j in joints if j in names]
-        if not present:
-            continue
-        moving = velocity[present].mean(dim=0)
-        if anchor == _GROUND:
-            moving = moving - velocity[layout.root] * torch.tensor([1.0, 0.0, 1.0], dtype=velocity.dtype)
-        elif anchor is not None:
-            moving = moving - velocity[layout.index(anchor)]
-        result[part] = moving
-    return result
+    sign = 1.0 if float(velocity[axis]) >= 0 else -1.0
+    return next(d for d, direction in DIRECTION_AXES.items() if direction == (axis, sign))
 
 
 def _angle_degrees(a: Tensor, b: Tensor) -> float:
@@ -118,12 +131,11 @@ def _postures(pose: Tensor, layout: SkeletonLayout) -> list[str]:
     postures = []
     thigh = [(joint[f"{s}_hip"] - joint[f"{s}_knee"]).norm() for s in ("left", "right")]
     shin = [(joint[f"{s}_knee"] - joint[f"{s}_ankle"]).norm() for s in ("left", "right")]
-    hip_height = [joint[f"{s}_hip"][1] for s in ("left", "right")]
-    knee_height = [joint[f"{s}_knee"][1] for s in ("left", "right")]
-    ankle_height = [joint[f"{s}_ankle"][1] for s in ("left", "right")]
     leg_length = sum(float(t + s) for t, s in zip(thigh, shin, strict=True)) / 2
-    hips_over_ankles = sum(float(h - a) for h, a in zip(hip_height, ankle_height, strict=True)) / 2
-    hips_over_knees = sum(float(h - k) for h, k in zip(hip_height, knee_height, strict=True)) / 2
+    hips_over_ankles = (
+        sum(float(joint[f"{s}_hip"][1] - joint[f"{s}_ankle"][1]) for s in ("left", "right")) / 2
+    )
+    hips_over_knees = sum(float(joint[f"{s}_hip"][1] - joint[f"{s}_knee"][1]) for s in ("left", "right")) / 2
     knee_angles = [
         _angle_degrees(joint[f"{s}_hip"] - joint[f"{s}_knee"], joint[f"{s}_ankle"] - joint[f"{s}_knee"])
         for s in ("left", "right")
@@ -137,16 +149,33 @@ def _postures(pose: Tensor, layout: SkeletonLayout) -> list[str]:
     spine = joint["spine_shoulder"] - joint["spine_base"]
     if spine.norm() > _EPS and _angle_degrees(spine, torch.tensor([0.0, 1.0, 0.0], dtype=pose.dtype)) > 35.0:
         postures.append("bending")
-    raised = [s for s in ("left", "right") if joint[f"{s}_hand"][1] > joint["head"][1]]
-    if len(raised) == 2:
-        postures.append("arms raised")
-    elif raised:
-        postures.append(f"{raised[0]} arm raised")
     return postures
 
 
-def _phrase(part: str, velocity: Tensor, plural: bool) -> str:
-    direction = _direction(velocity)
+def _hand_positions(pose: Tensor, layout: SkeletonLayout) -> list[str]:
+    """Where the hands are relative to the body, in torso lengths from the spine base."""
+    joint = {name: pose[i] for i, name in enumerate(layout.joint_names)}
+    head, chest = joint["head"], joint["spine_shoulder"]
+    places = {}
+    for side in ("left", "right"):
+        hand = joint[f"{side}_hand"]
+        if hand[1] > head[1] + 0.1:
+            places[side] = "above head"
+        elif (hand - head).norm() < 0.45:
+            places[side] = "at head"
+        elif 0.3 < hand[1] < chest[1] + 0.1 and hand[2] < chest[2] - 0.25 and hand[0].abs() < 0.6:
+            places[side] = "at chest"
+    positions = []
+    if (joint["left_hand"] - joint["right_hand"]).norm() < 0.35:
+        positions.append("hands together")
+    if places.get("left") is not None and places.get("left") == places.get("right"):
+        positions.append(f"both hands {places['left']}")
+    else:
+        positions += [f"{side} hand {place}" for side, place in places.items()]
+    return positions
+
+
+def _phrase(part: str, direction: str, plural: bool) -> str:
     if part == "torso":
         return f"torso {_TORSO_VERBS[direction]}"
     return f"{part} {_VERBS[direction][1 if plural else 0]}"
@@ -157,82 +186,89 @@ def _side_and_kind(part: str) -> tuple[str | None, str]:
     return (side, kind) if side in ("left", "right") else (None, part)
 
 
-def describe_pose_motion(pose: Tensor, velocity: Tensor, layout: SkeletonLayout, config: VSTConfig) -> str:
-    """Name one body's posture and motion.
+def describe_motion(
+    kinematics: CodeKinematics, layout: SkeletonLayout, thresholds: SpeedThresholds
+) -> CodeName:
+    """Name what the steps assigned one code do.
 
     Args:
-        pose: ``(V, 3)`` joint positions in the canonical view.
-        velocity: ``(V, 3)`` joint velocities in units per second.
-        layout: the joint layout of ``V`` joints.
-        config: supplies ``still_speed``, ``slow_speed`` and ``fast_speed`` (torso lengths per second).
+        kinematics: their mean kinematics (:meth:`CodeStatistics.code`).
+        layout: the joint layout of the pose's ``V`` joints.
+        thresholds: calibrated speed thresholds.
 
     Returns:
-        A short lower-case phrase, e.g. ``"right hand rises fast"`` or ``"sits still, arms raised"``.
+        The :class:`CodeName`, e.g. text ``"right hand rises fast"`` or ``"sits still, hands together"``.
     """
-    pose, velocity = pose.double(), velocity.double()
-    torso = float((pose[layout.spine_top] - pose[layout.root]).norm())
-    scale = torso if torso > _EPS else 1.0
-    parts = _part_velocities(velocity, layout)
-    speeds = {part: float(v.norm()) / scale for part, v in parts.items()}
+    pose = kinematics.pose.double()
+    speeds = {part: float(kinematics.speed[i]) for i, part in enumerate(_PART_NAMES)}
+    directions = {
+        part: _direction(kinematics.velocity[i].double(), kinematics.axis_speed[i].double())
+        for i, part in enumerate(_PART_NAMES)
+    }
     postures = _postures(pose, layout)
-    ranked = sorted(speeds, key=lambda part: (-speeds[part], part))
-    primary = ranked[0]
-    if speeds[primary] < config.still_speed:
+    positions = _hand_positions(pose, layout)
+    if kinematics.top_speed < thresholds.still:
         base = {"sitting": "sits still", "crouching": "crouches still"}
         stance = next((p for p in postures if p in base), None)
         rest = [p for p in postures if p != stance]
-        return ", ".join([base[stance] if stance else "stands still", *rest])
-
+        return CodeName(", ".join([base[stance] if stance else "stands still", *positions, *rest]))
+    share = {part: float(kinematics.fastest[i]) for i, part in enumerate(_PART_NAMES)}
+    primary = max(_PART_NAMES, key=lambda part: (share[part], speeds[part]))
     side, kind = _side_and_kind(primary)
     used = {primary}
     if kind in _EXTREMITY_LIMB:
         limb = f"{side} {_EXTREMITY_LIMB[kind]}"
         used.add(limb)
-        if speeds.get(limb, 0.0) >= _LIMB_SHARE * speeds[primary]:
+        if speeds[limb] >= _LIMB_SHARE * speeds[primary]:
             kind = _EXTREMITY_LIMB[kind]
     elif kind in _EXTREMITY_LIMB.values():
         used.add(f"{side} {next(k for k, v in _EXTREMITY_LIMB.items() if v == kind)}")
-    subject, plural = primary if side is None else f"{side} {kind}", False
+    subject, plural, groups = primary if side is None else f"{side} {kind}", False, (PART_GROUPS[primary],)
+    direction = directions[primary]
     if side is not None:
         other = f"{'left' if side == 'right' else 'right'} {_side_and_kind(primary)[1]}"
-        if speeds.get(other, 0.0) >= _BOTH_SIDES_SHARE * speeds[primary] and _direction(
-            parts[other]
-        ) == _direction(parts[primary]):
+        if speeds[other] >= _BOTH_SIDES_SHARE * speeds[primary] and directions[other] == direction:
             subject, plural = f"both {_PLURALS[kind]}", True
+            groups = tuple(sorted({PART_GROUPS[primary], PART_GROUPS[other]}))
             other_side = other.split(" ")[0]
             used |= {f"{other_side} {k}" for k in (*_EXTREMITY_LIMB, *_EXTREMITY_LIMB.values())}
-    phrase = _phrase(subject, parts[primary], plural)
-    if speeds[primary] < config.slow_speed:
+    phrase = _phrase(subject, direction, plural)
+    if speeds[primary] < thresholds.slow:
         phrase += " slowly"
-    elif speeds[primary] > config.fast_speed:
+    elif speeds[primary] > thresholds.fast:
         phrase += " fast"
+    ranked = sorted(speeds, key=lambda part: (-speeds[part], part))
     secondary = next((p for p in ranked if p not in used), None)
     if secondary is not None and speeds[secondary] >= max(
-        config.still_speed, _SECONDARY_SHARE * speeds[primary]
+        thresholds.still, _SECONDARY_SHARE * speeds[primary]
     ):
-        phrase += f" and {_phrase(secondary, parts[secondary], plural=False)}"
-    return ", ".join([phrase, *postures])
+        phrase += f" and {_phrase(secondary, directions[secondary], plural=False)}"
+    return CodeName(", ".join([phrase, *positions, *postures]), primary, groups, direction)
 
 
 @torch.no_grad()
-def name_codes(quantizer: VSTQuantizer, decoder: VSTDecoder, config: VSTConfig) -> list[str]:
-    """The name of every code, from the first body of the decoded clip of that code alone.
+def name_codes(
+    statistics: CodeStatistics, codebook: Tensor, thresholds: SpeedThresholds | None = None
+) -> list[CodeName]:
+    """The name of every code, from the mean kinematics of the training steps assigned to it.
 
     Args:
-        quantizer: supplies the code vectors ``(K, D)``.
-        decoder: decodes ``(K, S, D)`` to positions and velocities ``(K, C, T, V, M)``.
-        config: the VST hyperparameters (layout, steps, speed thresholds).
+        statistics: accumulated (and, under DDP, reduced) code statistics.
+        codebook: ``(K, D)`` code vectors: an unassigned code is named as its nearest assigned one.
+        thresholds: speed thresholds; ``None``: calibrated from ``statistics``.
 
     Returns:
-        ``K`` names, indexed by code.
+        ``K`` names, indexed by code; all :data:`UNSEEN` before any training step was accumulated.
     """
-    layout = layout_for_num_joints(config.num_joints)
-    codes = torch.arange(config.codebook_size, device=quantizer.codebook.device)
-    clips = quantizer.lookup(codes[:, None].expand(-1, config.num_steps))
-    decoded = decoder(clips)
-    poses = decoded.positions[..., 0].mean(dim=2).transpose(1, 2).cpu()  # (K, V, C)
-    velocities = decoded.velocities[..., 0].mean(dim=2).transpose(1, 2).cpu()
-    return [
-        describe_pose_motion(pose, velocity, layout, config)
-        for pose, velocity in zip(poses, velocities, strict=True)
-    ]
+    size = len(statistics.counts)
+    if not statistics.seen:
+        return [CodeName(UNSEEN)] * size
+    thresholds = thresholds or statistics.thresholds()
+    seen = statistics.counts.cpu() > 0
+    named = {
+        k: describe_motion(statistics.code(k), statistics.layout, thresholds) for k in range(size) if seen[k]
+    }
+    vectors = torch.nn.functional.normalize(codebook.detach().double().cpu(), dim=-1)
+    similarity = vectors @ vectors.T
+    similarity[:, ~seen] = -math.inf
+    return [named[k] if seen[k] else named[int(similarity[k].argmax())] for k in range(size)]

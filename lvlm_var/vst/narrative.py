@@ -1,4 +1,9 @@
-"""Action narratives: run-length merged semantic action tokens with names and durations."""
+"""Action narratives: run-length merged semantic action tokens with names and time spans.
+
+A narrative reads ``<act_17> right hand rises (0.0-0.4 s) <act_3> stands still (0.4-1.2 s)``; an
+explanation cites its segments by index (1-based) and time span: ``[1] (0.0-0.4 s) right hand rises``
+(:meth:`NarrativeSegment.citation`, parsed back by :func:`cited_segments`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["NarrativeSegment", "ActionNarrative", "merge_token_runs", "act_token"]
+__all__ = ["NarrativeSegment", "ActionNarrative", "merge_token_runs", "act_token", "cited_segments"]
 
-_SEGMENT_PATTERN = re.compile(r"<act_(\d+)> (.+?) \((\d+(?:\.\d+)?) s\)")
+_SEGMENT_PATTERN = re.compile(r"<act_(\d+)> (.+?) \((\d+(?:\.\d+)?)-(\d+(?:\.\d+)?) s\)")
+_CITATION_PATTERN = re.compile(r"\[(\d+)\] \((\d+(?:\.\d+)?)-(\d+(?:\.\d+)?) s\)")
 
 
 def act_token(code: int) -> str:
@@ -26,6 +32,7 @@ class NarrativeSegment:
         start: first token step of the run (in quantizer steps, not frames).
         length: number of token steps in the run.
         seconds: duration of the run in seconds of the source clip.
+        offset: when the run starts, in seconds of the source clip.
     """
 
     code: int
@@ -33,11 +40,21 @@ class NarrativeSegment:
     start: int
     length: int
     seconds: float
+    offset: float = 0.0
+
+    @property
+    def span(self) -> str:
+        """The run's time span, ``"0.4-1.2 s"``."""
+        return f"{self.offset:.1f}-{self.offset + self.seconds:.1f} s"
 
     @property
     def description(self) -> str:
-        """The words after the segment's ``<act_i>`` token: its name and duration, ``"name (x.y s)"``."""
-        return f"{self.name} ({self.seconds:.1f} s)"
+        """The words after the segment's ``<act_i>`` token: its name and time span, ``"name (0.4-1.2 s)"``."""
+        return f"{self.name} ({self.span})"
+
+    def citation(self, index: int) -> str:
+        """How an explanation cites this segment, the ``index``-th (1-based): ``"[2] (0.4-1.2 s)"``."""
+        return f"[{index}] ({self.span})"
 
 
 @dataclass(frozen=True)
@@ -56,21 +73,46 @@ class ActionNarrative:
 
     @classmethod
     def from_text(cls, text: str) -> ActionNarrative:
-        """Parse ``text`` back into segments (start/length are not in the text and are rebuilt as
-        consecutive unit runs).
+        """Parse ``text`` back into segments (start/length in token steps are not in the text and are
+        rebuilt as consecutive unit runs; names, start times and durations are).
 
         Raises:
-            ValueError: ``text`` is not a sequence of ``<act_i> name (x.y s)`` segments.
+            ValueError: ``text`` is not a sequence of ``<act_i> name (a.b-c.d s)`` segments.
         """
         matches = list(_SEGMENT_PATTERN.finditer(text))
         if " ".join(m.group(0) for m in matches) != text.strip():
-            raise ValueError(f"not an action narrative: {text!r}; expected '<act_i> name (x.y s) ...'")
+            raise ValueError(f"not an action narrative: {text!r}; expected '<act_i> name (a.b-c.d s) ...'")
         return cls(
             tuple(
-                NarrativeSegment(int(m.group(1)), m.group(2), start=i, length=1, seconds=float(m.group(3)))
+                NarrativeSegment(
+                    int(m.group(1)),
+                    m.group(2),
+                    start=i,
+                    length=1,
+                    seconds=round(float(m.group(4)) - float(m.group(3)), 6),
+                    offset=float(m.group(3)),
+                )
                 for i, m in enumerate(matches)
             )
         )
+
+
+def cited_segments(text: str, narrative: ActionNarrative) -> list[int]:
+    """The 0-based indices of the segments of ``narrative`` that ``text`` cites, in order of citation.
+
+    A citation is ``[N] (a.b-c.d s)``; it counts when segment ``N`` (1-based) exists and has that time
+    span, and a span that matches another segment exactly cites that one (a model may miscount but copy
+    the time right). Citations of nothing in the narrative are ignored; repeats count once.
+    """
+    spans = [segment.span for segment in narrative.segments]
+    cited: list[int] = []
+    for match in _CITATION_PATTERN.finditer(text):
+        index, span = int(match.group(1)) - 1, f"{match.group(2)}-{match.group(3)} s"
+        if not (0 <= index < len(spans) and spans[index] == span):
+            index = spans.index(span) if span in spans else -1
+        if index >= 0 and index not in cited:
+            cited.append(index)
+    return cited
 
 
 def merge_token_runs(
@@ -81,9 +123,12 @@ def merge_token_runs(
 ) -> ActionNarrative:
     """Merge repeated codes into segments and absorb flicker.
 
-    A run shorter than ``min_run`` steps is flicker: it is merged into the longer of its
-    neighbours (the previous one on ties), and neighbours left equal are merged again, so the
-    narrative is temporally consistent. The first and last runs are kept if they are the only ones.
+    A run shorter than ``min_run`` steps next to a run of at least ``min_run`` steps is flicker: it is
+    merged into the longer of its neighbours (the previous one on ties), and neighbours left equal are
+    merged again, so the narrative is temporally consistent. Short runs with no long neighbour are kept:
+    a clip that changes code every step is a sequence of motions, not flicker around one (absorbing them
+    one into the next left a single segment naming one of eight codes, and lost the class the other seven
+    carried).
 
     Args:
         codes: per-step codebook indices of one clip, ``(S,)``.
@@ -105,13 +150,17 @@ def merge_token_runs(
             runs[-1][2] += 1
         else:
             runs.append([code, step, 1])
+    def long_run(index: int) -> list[int] | None:
+        return runs[index] if 0 <= index < len(runs) and runs[index][2] >= min_run else None
+
     while len(runs) > 1:
-        short = [i for i, run in enumerate(runs) if run[2] < min_run]
+        short = [
+            i for i, run in enumerate(runs) if run[2] < min_run and (long_run(i - 1) or long_run(i + 1))
+        ]
         if not short:
             break
         i = min(short, key=lambda j: (runs[j][2], j))
-        before = runs[i - 1] if i > 0 else None
-        after = runs[i + 1] if i + 1 < len(runs) else None
+        before, after = long_run(i - 1), long_run(i + 1)
         target = before if after is None or (before is not None and before[2] >= after[2]) else after
         target[2] += runs[i][2]
         target[1] = min(target[1], runs[i][1])
@@ -128,7 +177,14 @@ def merge_token_runs(
             raise ValueError(f"code {code} has no name: the codebook has {len(names)} names")
     return ActionNarrative(
         tuple(
-            NarrativeSegment(code, names[code], start, length, round(length * seconds_per_step, 6))
+            NarrativeSegment(
+                code,
+                names[code],
+                start,
+                length,
+                round(length * seconds_per_step, 6),
+                round(start * seconds_per_step, 6),
+            )
             for code, start, length in runs
         )
     )

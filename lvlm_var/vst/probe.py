@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -22,8 +23,8 @@ class BagOfCodesProbe(nn.Module):
 
     Only sufficient statistics are accumulated (``X^T X`` and ``X^T Y`` of the histograms ``X`` with a bias
     column and one-hot labels ``Y``), so a training epoch is fitted in one ``(K+1)``-square solve and the
-    statistics of several processes add up (``fit(reduce)``). The statistics are not saved in checkpoints:
-    the probe is a training diagnostic, refitted every epoch.
+    statistics of several processes add up (``fit(reduce)``). The fitted weights are saved in checkpoints, so
+    ``test`` on a checkpoint reports the probe of its last fitted epoch; the statistics are not.
 
     Args:
         codebook_size: ``K``.
@@ -37,8 +38,33 @@ class BagOfCodesProbe(nn.Module):
         size = codebook_size + 1
         self.register_buffer("gram", torch.zeros(size, size, dtype=torch.float64), persistent=False)
         self.register_buffer("moments", torch.zeros(size, num_classes, dtype=torch.float64), persistent=False)
-        self.register_buffer("weights", torch.zeros(size, num_classes, dtype=torch.float64), persistent=False)
-        self.fitted = False
+        self.register_buffer("weights", torch.zeros(size, num_classes, dtype=torch.float64))
+        self.register_buffer("is_fitted", torch.zeros((), dtype=torch.bool))
+
+    @property
+    def fitted(self) -> bool:
+        """Whether ``weights`` hold a solution (the flag is a buffer, so it travels with checkpoints)."""
+        return bool(self.is_fitted)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        # Checkpoints written before the probe was saved hold none of it: the probe stays as it is
+        # (unfitted in a new module).
+        own = (f"{prefix}weights", f"{prefix}is_fitted")
+        absent = not any(key in state_dict for key in own)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        if absent:
+            missing_keys[:] = [key for key in missing_keys if key not in own]
 
     def _features(self, codes: Tensor) -> Tensor:
         histogram = code_histogram(codes, self.codebook_size).double()
@@ -69,13 +95,13 @@ class BagOfCodesProbe(nn.Module):
         gram = reduce(self.gram.clone()) if reduce is not None else self.gram
         moments = reduce(self.moments.clone()) if reduce is not None else self.moments
         if gram[-1, -1] <= 0:  # the bias column's square counts the clips
-            self.fitted = False
+            self.is_fitted.fill_(False)
             return False
         strength = self.ridge * gram.diagonal()[:-1].mean().clamp(min=1e-12)
         regularizer = torch.eye(len(gram), dtype=gram.dtype, device=gram.device) * strength
         regularizer[-1, -1] = 0.0  # the bias is not shrunk
         self.weights.copy_(torch.linalg.solve(gram + regularizer, moments))
-        self.fitted = True
+        self.is_fitted.fill_(True)
         return True
 
     def forward(self, codes: Tensor) -> Tensor:

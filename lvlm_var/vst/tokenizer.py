@@ -2,26 +2,33 @@
 
 Pipeline: skeleton ``(B, 3, T, V, M)`` -> :class:`~lvlm_var.vst.encoder.VSTEncoder` (``T / stride`` steps)
 -> :class:`~lvlm_var.vst.quantizer.VSTQuantizer` (``<act_k>`` codes) -> run-length merge
-(:func:`~lvlm_var.vst.narrative.merge_token_runs`) with each code's name (:mod:`~lvlm_var.vst.naming`,
-read off the :class:`~lvlm_var.vst.decoder.VSTDecoder`) -> :class:`~lvlm_var.vst.narrative.ActionNarrative`.
+(:func:`~lvlm_var.vst.narrative.merge_token_runs`) with each code's name (:mod:`~lvlm_var.vst.naming`)
+-> :class:`~lvlm_var.vst.narrative.ActionNarrative`.
 
-The code names are part of the state dict (``_extra_state``), recomputed from the weights whenever the
-state dict is taken, so a saved tokenizer always carries the names its weights give. Training (losses,
-head, probe, metrics, schedule) lives in :class:`~lvlm_var.vst.module.VSTModule`, which wraps this module.
+A code's name says what the input steps assigned that code do. Whoever trains the tokenizer shows it the
+training clips (:meth:`VSTTokenizer.observe` in every training step, :meth:`VSTTokenizer.calibrate` at the
+end of an epoch): the epoch's per-code kinematics (:class:`~lvlm_var.vst.code_statistics.CodeStatistics`)
+become the calibration the names are read from, with speed words from the training set's own speed
+quantiles. The calibration is a buffer and the names are part of the state dict (``_extra_state``), so a
+saved tokenizer carries both. Training (losses, heads, probe, metrics, schedule) lives in
+:class:`~lvlm_var.vst.module.VSTModule`, which wraps this module; any other training loop that calls
+``observe`` / ``calibrate`` gets the same names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from .code_statistics import CodeStatistics
 from .config import VSTConfig
 from .decoder import VSTDecoder
 from .encoder import VSTEncoder
 from .graph import COORDINATES
-from .naming import name_codes
+from .naming import CodeName, name_codes
 from .narrative import ActionNarrative, merge_token_runs
 from .quantizer import QuantizerOutput, VSTQuantizer
 
@@ -49,7 +56,10 @@ class VSTTokenizer(nn.Module):
         self.encoder = VSTEncoder(self.config)
         self.quantizer = VSTQuantizer(self.config)
         self.decoder = VSTDecoder(self.config)
-        self._code_names: list[str] | None = None
+        # This epoch's sums over the training steps, and the calibration the names are read from (saved).
+        self.code_statistics = CodeStatistics(self.config, persistent=False)
+        self.code_calibration = CodeStatistics(self.config)
+        self._code_names: list[CodeName] | None = None
 
     def synchronize_codebook(self, synchronize: bool) -> None:
         """Rebuild the quantizer, keeping its state, so it all-reduces codebook statistics (or stops).
@@ -104,14 +114,43 @@ class VSTTokenizer(nn.Module):
     @property
     def code_names(self) -> list[str]:
         """Name of every code (computed on first use, refreshed by :meth:`refresh_code_names`)."""
+        return [name.text for name in self.code_name_records]
+
+    @property
+    def code_name_records(self) -> list[CodeName]:
+        """Every code's :class:`~lvlm_var.vst.naming.CodeName`: its words, the part and direction claimed."""
         if self._code_names is None:
             self.refresh_code_names()
         return list(self._code_names)
 
     def refresh_code_names(self) -> list[str]:
-        """Recompute every code's name from the current decoder and codebook (deterministic)."""
-        self._code_names = name_codes(self.quantizer, self.decoder, self.config)
-        return list(self._code_names)
+        """Recompute every code's name from the calibration and the codebook (deterministic)."""
+        self._code_names = name_codes(self.code_calibration, self.quantizer.codebook)
+        return [name.text for name in self._code_names]
+
+    @torch.no_grad()
+    def observe(self, skeleton: Tensor, codes: Tensor) -> None:
+        """Add training clips ``skeleton`` ``(B, 3, T, V, M)`` quantized to ``codes`` ``(B, S)`` to this
+        epoch's sums."""
+        self.code_statistics.accumulate(skeleton, codes)
+
+    def reset_statistics(self) -> None:
+        """Start a new epoch's sums (the calibration is kept until :meth:`calibrate`)."""
+        self.code_statistics.reset()
+
+    def calibrate(self, reduce: Callable[[Tensor], Tensor] | None = None) -> list[str]:
+        """Make this epoch's sums the calibration and rename the codes from it.
+
+        Args:
+            reduce: sums a tensor over processes (under DDP every rank must call this); ``None`` in one
+                process, where an epoch that observed nothing keeps the previous calibration.
+
+        Returns:
+            The new code names.
+        """
+        if reduce is not None or self.code_statistics.seen:
+            self.code_calibration.copy_from(self.code_statistics, reduce)
+        return self.refresh_code_names()
 
     def narratives(self, codes: Tensor, fps: float) -> list[ActionNarrative]:
         """Run-length merged narratives of ``codes`` ``(B, S)``; a step is ``temporal_downsample / fps`` s."""
@@ -138,10 +177,16 @@ class VSTTokenizer(nn.Module):
         return self.narratives(self.encode(skeleton), fps)
 
     def get_extra_state(self) -> dict[str, Any]:
-        return {"code_names": self.refresh_code_names()}
+        if self.code_calibration.seen or self._code_names is None:
+            self.refresh_code_names()
+        return {"code_names": [name.to_json() for name in self._code_names]}
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
-        self._code_names = list(state["code_names"])
+        # Tokenizers saved before names carried their claims hold plain strings.
+        self._code_names = [
+            CodeName(name) if isinstance(name, str) else CodeName.from_json(name)
+            for name in state["code_names"]
+        ]
 
     def _load_from_state_dict(
         self,
@@ -153,8 +198,8 @@ class VSTTokenizer(nn.Module):
         unexpected_keys: list[str],
         error_msgs: list[str],
     ) -> None:
-        # The names follow from the weights: a state dict without them (written before they were part of
-        # it) is complete, and the names are recomputed from the loaded weights on first use.
+        # The names follow from the weights and the calibration: a state dict without them (written before
+        # they were part of it) is complete, and the names are recomputed on first use.
         extra = f"{prefix}_extra_state"
         has_names = extra in state_dict
         super()._load_from_state_dict(

@@ -1,0 +1,178 @@
+"""What the clips assigned each code do: per-code kinematics sums and the training set's speed distribution.
+
+:class:`CodeStatistics` accumulates, over one training epoch, for every code the summed part velocities,
+part speeds and poses (:func:`~lvlm_var.vst.kinematics.step_kinematics`) of the input steps assigned to it,
+and a histogram of every step's fastest-part speed. The names (:mod:`lvlm_var.vst.naming`) read the means,
+and the speed thresholds are quantiles of the histogram, so they are calibrated to the data set (its frame
+rate, its performers' pace) instead of hand-tuned. The sums are buffers (the VSTModule keeps a persistent
+copy, so a checkpoint carries the calibration) and those of several processes add up (``copy_from``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from ..skeleton_layout import layout_for_num_joints
+from .config import VSTConfig
+from .kinematics import PARTS, StepKinematics, step_kinematics
+
+__all__ = ["SpeedThresholds", "CodeKinematics", "CodeStatistics"]
+
+# Log-spaced speed bins, torso lengths / s: 1e-3 (jitter) to 1e2 (beyond any body motion).
+_BINS = torch.logspace(-3.0, 2.0, 201, dtype=torch.float64)
+
+
+class SpeedThresholds(NamedTuple):
+    """Speeds (torso lengths / s) below which a part is still, moves slowly; above which it moves fast."""
+
+    still: float
+    slow: float
+    fast: float
+
+
+class CodeKinematics(NamedTuple):
+    """What the training steps assigned one code do, on average (torso lengths, per second).
+
+    Attributes:
+        velocity: ``(P, 3)`` mean signed velocity of every part of :data:`PARTS`.
+        axis_speed: ``(P, 3)`` mean absolute velocity along each axis (large where ``velocity`` is small: the
+            part goes both ways).
+        speed: ``(P,)`` mean speed of every part.
+        fastest: ``(P,)`` share of the steps in which each part was the fastest.
+        top_speed: median over the steps of the fastest part's speed.
+        pose: ``(V, 3)`` mean joint positions relative to the spine base.
+    """
+
+    velocity: Tensor
+    axis_speed: Tensor
+    speed: Tensor
+    fastest: Tensor
+    top_speed: float
+    pose: Tensor
+
+
+def _quantile(histogram: Tensor, q: float) -> float:
+    """The ``q`` quantile of speeds binned in ``histogram`` (the upper edge of the bin it falls in)."""
+    cumulative = histogram.cumsum(0) / histogram.sum().clamp(min=1e-12)
+    # bucketize puts speeds in (BINS[i-1], BINS[i]] into bin i; the last bin is open-ended.
+    edges = torch.cat([_BINS, _BINS[-1:]]).to(cumulative.device)
+    index = int(
+        torch.searchsorted(cumulative, torch.tensor(q, dtype=cumulative.dtype, device=cumulative.device))
+    )
+    return float(edges[min(index, len(edges) - 1)])
+
+
+class CodeStatistics(nn.Module):
+    """Per-code kinematics of the training clips and the speed distribution that calibrates the names.
+
+    Args:
+        config: the VST hyperparameters (codebook size, layout, steps, frame rate, speed quantiles).
+        persistent: whether the sums are saved in checkpoints.
+    """
+
+    def __init__(self, config: VSTConfig, persistent: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        self.layout = layout_for_num_joints(config.num_joints)
+        parts, size = len(PARTS), config.codebook_size
+        shapes = {
+            "counts": (size,),
+            "velocity_sum": (size, parts, 3),
+            "axis_speed_sum": (size, parts, 3),
+            "speed_sum": (size, parts),
+            "fastest_counts": (size, parts),
+            "pose_sum": (size, config.num_joints, 3),
+            "speed_histogram": (size, len(_BINS) + 1),
+        }
+        for name, shape in shapes.items():
+            self.register_buffer(name, torch.zeros(shape, dtype=torch.float64), persistent=persistent)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        # A tokenizer saved before the calibration existed holds none of it: its buffers stay as they are
+        # (zero in a new tokenizer: uncalibrated, the saved names kept until the next calibration).
+        own = {f"{prefix}{name}" for name, _ in self.named_buffers()}
+        absent = not own & set(state_dict)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        if absent:
+            missing_keys[:] = [key for key in missing_keys if key not in own]
+
+    def kinematics(self, skeleton: Tensor) -> StepKinematics:
+        """:func:`step_kinematics` of ``skeleton`` ``(B, 3, T, V, M)`` at this model's steps and fps."""
+        return step_kinematics(skeleton, self.layout, self.config.temporal_downsample, self.config.frame_rate)
+
+    def reset(self) -> None:
+        for buffer in self.buffers():
+            buffer.zero_()
+
+    @torch.no_grad()
+    def accumulate(self, skeleton: Tensor, codes: Tensor) -> None:
+        """Add the steps of ``skeleton`` ``(B, 3, T, V, M)`` quantized to ``codes`` ``(B, S)``."""
+        steps = self.kinematics(skeleton)
+        keep = steps.present.flatten()
+        flat_codes = codes.flatten()[keep]
+        velocity = steps.velocity.flatten(0, 1)[keep].double()
+        speed = steps.speed.flatten(0, 1)[keep].double()
+        self.counts.index_add_(0, flat_codes, torch.ones_like(flat_codes, dtype=self.counts.dtype))
+        self.velocity_sum.index_add_(0, flat_codes, velocity)
+        self.axis_speed_sum.index_add_(0, flat_codes, velocity.abs())
+        self.speed_sum.index_add_(0, flat_codes, speed)
+        fastest = torch.nn.functional.one_hot(speed.argmax(dim=-1), len(PARTS)).double()
+        self.fastest_counts.index_add_(0, flat_codes, fastest)
+        self.pose_sum.index_add_(0, flat_codes, steps.pose.flatten(0, 1)[keep].double())
+        bins = torch.bucketize(speed.amax(dim=-1), _BINS.to(speed.device))
+        self.speed_histogram.index_put_(
+            (flat_codes, bins), torch.ones_like(bins, dtype=torch.float64), accumulate=True
+        )
+
+    def copy_from(self, other: CodeStatistics, reduce: Callable[[Tensor], Tensor] | None = None) -> None:
+        """Set these sums to ``other``'s, summed over processes by ``reduce`` when given."""
+        for mine, theirs in zip(self.buffers(), other.buffers(), strict=True):
+            mine.copy_(reduce(theirs.clone()) if reduce is not None else theirs)
+
+    @property
+    def seen(self) -> bool:
+        """Whether any step was accumulated."""
+        return bool(self.counts.sum() > 0)
+
+    def code(self, k: int) -> CodeKinematics:
+        """The mean kinematics of the steps assigned code ``k`` (zeros if none was)."""
+        count = float(self.counts[k].clamp(min=1.0))
+        return CodeKinematics(
+            (self.velocity_sum[k] / count).cpu(),
+            (self.axis_speed_sum[k] / count).cpu(),
+            (self.speed_sum[k] / count).cpu(),
+            (self.fastest_counts[k] / count).cpu(),
+            _quantile(self.speed_histogram[k], 0.5),
+            (self.pose_sum[k] / count).cpu(),
+        )
+
+    def thresholds(self) -> SpeedThresholds:
+        """Quantiles ``still_quantile``, ``slow_quantile``, ``fast_quantile`` of the steps' top speed.
+
+        Raises:
+            RuntimeError: nothing was accumulated yet.
+        """
+        if not self.seen:
+            raise RuntimeError("CodeStatistics.thresholds: no training step was accumulated")
+        histogram = self.speed_histogram.sum(0)
+        cfg = self.config
+        return SpeedThresholds(
+            _quantile(histogram, cfg.still_quantile),
+            _quantile(histogram, cfg.slow_quantile),
+            _quantile(histogram, cfg.fast_quantile),
+        )

@@ -1,4 +1,4 @@
-"""Benchmark: the store build (1 vs N parse workers, both backends) and one epoch's data throughput.
+"""Benchmark: the store build (1 vs N parse workers, both backends) and the training data throughput.
 
 A synthetic NTU set of ``num_files`` ``.skeleton`` files (the real format, written by
 :mod:`datamodules.synthetic.ntu`) is generated in a temporary folder and read once untimed (page cache).
@@ -7,9 +7,9 @@ Then:
 - **build**: ``NTUSkeletonDataModule.prepare_data()`` into a fresh cache, for every backend and worker
   count: raw files -> parsed store (the litdata rows include chunking by ``litdata.optimize`` with as
   many workers); files/s and the speed-up over one worker;
-- **epoch**: one training epoch of the default pipeline (``clip_length`` 64, view normalisation,
+- **epoch**: ``epochs`` (5) training epochs of the default pipeline (``clip_length`` 64, view normalisation,
   augmentation, global batch 64) from each backend's store with DataLoader ``num_workers`` 0 and 2;
-  the first batch (worker start-up) is excluded; batches/s and the litdata / mmap ratio.
+  the first batch of each epoch (worker start-up) is excluded; batches/s and the litdata / mmap ratio.
 
 The numbers depend on the machine's load, so the run also measures how much CPU the machine gives
 ``n`` busy processes against one in the same wall time (``cpu_share``: n on an idle n-core machine);
@@ -84,17 +84,23 @@ def _time_build(data: Path, cache: Path, store: str, workers: int) -> tuple[floa
     return time.perf_counter() - started, _cpu_seconds() - cpu
 
 
-def _time_epoch(data: Path, cache: Path, store: str, num_workers: int) -> tuple[int, int, float]:
+def _time_epochs(
+    data: Path, cache: Path, store: str, num_workers: int, epochs: int
+) -> tuple[int, int, float]:
+    """Batches, clips and seconds summed over ``epochs`` training epochs (one epoch is ~0.3 s: too noisy)."""
     module = NTUSkeletonDataModule(data, _BENCHMARK, cache_dir=cache, store=store, num_workers=num_workers)
     module.setup()
-    batches, clips, started = 0, 0, 0.0
-    for batch in module.train_dataloader():
-        if batches == 0:
-            started = time.perf_counter()  # warm-up excluded: the first batch carries worker start-up
-        else:
+    batches, clips, seconds = 0, 0, 0.0
+    for _ in range(epochs):
+        started = None
+        for batch in module.train_dataloader():
+            if started is None:
+                started = time.perf_counter()  # warm-up excluded: the first batch carries worker start-up
+                continue
             clips += len(batch["label"])
-        batches += 1
-    return batches - 1, clips, time.perf_counter() - started
+            batches += 1
+        seconds += time.perf_counter() - started
+    return batches, clips, seconds
 
 
 def run(
@@ -102,6 +108,7 @@ def run(
     workers: tuple[int, ...] = (1, 2),
     loader_workers: tuple[int, ...] = (0, 2),
     data: Path | None = None,
+    epochs: int = 5,
 ):
     """Build and read the stores; see the module docstring.
 
@@ -110,6 +117,7 @@ def run(
         workers: parse worker counts of the store builds; the first is the speed-up's reference.
         loader_workers: DataLoader ``num_workers`` of the epoch runs.
         data: an existing folder of ``.skeleton`` files to use instead of a generated set.
+        epochs: training epochs timed per store and loader setting (their sums are reported).
 
     Returns:
         Rows ``{"kind": "build", "store", "workers", "files", "seconds", "cpu_seconds", "files_per_s",
@@ -153,7 +161,9 @@ def run(
         for num_workers in loader_workers:
             mmap_rate = None
             for store in STORE_BACKENDS:
-                batches, clips, seconds = _time_epoch(data, Path(tmp) / f"cache-{store}", store, num_workers)
+                batches, clips, seconds = _time_epochs(
+                    data, Path(tmp) / f"cache-{store}", store, num_workers, epochs
+                )
                 rate = clips / seconds
                 mmap_rate = rate if mmap_rate is None else mmap_rate
                 rows.append(
@@ -177,9 +187,7 @@ def print_table(rows: list[dict]) -> None:
     machine = rows[0]
     print(f"machine: {machine['cpus']} CPUs, load average {machine['load_average'][0]:.1f} at the start")
     for count, share in machine["cpu_share"].items():
-        print(
-            f"CPU given to {count} busy processes vs 1 (the most {count} workers can gain): {share:.2f}x"
-        )
+        print(f"CPU given to {count} busy processes vs 1 (the most {count} workers can gain): {share:.2f}x")
     print(
         f"{'store build':<14}{'workers':>8}{'files':>7}{'seconds':>9}{'CPU s':>8}{'files/s':>9}"
         f"{'speed-up':>10}"

@@ -11,14 +11,15 @@ copy, so a checkpoint carries the calibration) and those of several processes ad
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..skeleton_layout import layout_for_num_joints
 from .config import VSTConfig
 from .kinematics import PARTS, StepKinematics, step_kinematics
+from .optional_state import OptionalBuffers
 
 __all__ = ["SpeedThresholds", "CodeKinematics", "CodeStatistics"]
 
@@ -66,7 +67,7 @@ def _quantile(histogram: Tensor, q: float) -> float:
     return float(edges[min(index, len(edges) - 1)])
 
 
-class CodeStatistics(nn.Module):
+class CodeStatistics(OptionalBuffers):
     """Per-code kinematics of the training clips and the speed distribution that calibrates the names.
 
     Args:
@@ -90,26 +91,6 @@ class CodeStatistics(nn.Module):
         }
         for name, shape in shapes.items():
             self.register_buffer(name, torch.zeros(shape, dtype=torch.float64), persistent=persistent)
-
-    def _load_from_state_dict(
-        self,
-        state_dict: dict[str, Any],
-        prefix: str,
-        local_metadata: dict[str, Any],
-        strict: bool,
-        missing_keys: list[str],
-        unexpected_keys: list[str],
-        error_msgs: list[str],
-    ) -> None:
-        # A tokenizer saved before the calibration existed holds none of it: its buffers stay as they are
-        # (zero in a new tokenizer: uncalibrated, the saved names kept until the next calibration).
-        own = {f"{prefix}{name}" for name, _ in self.named_buffers()}
-        absent = not own & set(state_dict)
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
-        if absent:
-            missing_keys[:] = [key for key in missing_keys if key not in own]
 
     def kinematics(self, skeleton: Tensor) -> StepKinematics:
         """:func:`step_kinematics` of ``skeleton`` ``(B, 3, T, V, M)`` at this model's steps and fps."""

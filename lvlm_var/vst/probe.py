@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
+
+from .optional_state import OptionalBuffers
 
 __all__ = ["BagOfCodesProbe", "code_histogram"]
 
@@ -18,7 +19,7 @@ def code_histogram(codes: Tensor, codebook_size: int) -> Tensor:
     return one_hot / codes.shape[1]
 
 
-class BagOfCodesProbe(nn.Module):
+class BagOfCodesProbe(OptionalBuffers):
     """Ridge-regression classifier on code histograms, fitted in closed form.
 
     Only sufficient statistics are accumulated (``X^T X`` and ``X^T Y`` of the histograms ``X`` with a bias
@@ -45,26 +46,6 @@ class BagOfCodesProbe(nn.Module):
     def fitted(self) -> bool:
         """Whether ``weights`` hold a solution (the flag is a buffer, so it travels with checkpoints)."""
         return bool(self.is_fitted)
-
-    def _load_from_state_dict(
-        self,
-        state_dict: dict[str, Any],
-        prefix: str,
-        local_metadata: dict[str, Any],
-        strict: bool,
-        missing_keys: list[str],
-        unexpected_keys: list[str],
-        error_msgs: list[str],
-    ) -> None:
-        # Checkpoints written before the probe was saved hold none of it: the probe stays as it is
-        # (unfitted in a new module).
-        own = (f"{prefix}weights", f"{prefix}is_fitted")
-        absent = not any(key in state_dict for key in own)
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
-        if absent:
-            missing_keys[:] = [key for key in missing_keys if key not in own]
 
     def _features(self, codes: Tensor) -> Tensor:
         histogram = code_histogram(codes, self.codebook_size).double()

@@ -67,7 +67,7 @@ seeds: $(STAMP) $(DATA)/.complete ## LVLM-VAR both stages for seeds 0 1 2: accur
 	$(PY) -m experiments.lvlm_pipeline --data $(DATA) --out runs/seeds --seeds 0 1 2
 
 ablation: $(STAMP) $(DATA)/.complete ## LaIAR Tables 1 and 2 re-run on the synthetic set (each cell a real run)
-	$(PY) -m experiments.ablation --data $(DATA)
+	$(PY) -m experiments.ablation --data $(DATA) $(ABLATION_ARGS)
 
 fit: $(STAMP) $(DATA)/.complete ## train an experiment: make fit EXP=experiments/ntu60_xsub_lvlm.yaml
 	$(CLI) fit --config $(EXP)

@@ -19,14 +19,23 @@ row's switches given as command-line overrides, tested (video branch only) on th
 
 Usage (``make ablation``)::
 
-    python -m experiments.ablation --data data/synthetic [--epochs N] [--out bench_results/ablation.json]
+    python -m experiments.ablation --data data/synthetic [--epochs N] [--jobs N] [--resume]
+        [--experiment experiments/synthetic_laiar.yaml] [--out bench_results/ablation.json]
+
+The rows are independent fits: ``--jobs N`` runs N of them at once, each in its own process with its share
+of the CPU threads; every finished row is written to ``<runs>/<row>/row.json``, and ``--resume`` takes a
+row from there instead of fitting it again (same experiment and epochs), so a long ablation cut off
+halfway loses only the rows in flight.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +55,7 @@ __all__ = [
     "SCHEME_ROWS",
     "KEEP_THRESHOLDS",
     "run_row",
+    "RowJob",
     "sweep_keep_threshold",
     "run_ablation",
     "render",
@@ -109,8 +119,10 @@ SCHEME_ROWS: dict[tuple[bool, bool, bool], AblationRow] = {
 }
 
 
-def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> dict[str, Any]:
-    """Fit the experiment with the row's switches and test the last weights.
+def run_row(
+    row: AblationRow, data_dir: str, root: Path, epochs: int | None, experiment: Path = EXPERIMENT
+) -> dict[str, Any]:
+    """Fit ``experiment`` with the row's switches and test the last weights.
 
     Returns:
         the test metrics (``test/mAP``, ``test/tokens_kept``, ``test/tokens_total``,
@@ -141,7 +153,7 @@ def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> 
     ]
     if epochs is not None:
         overrides += ["--trainer.max_epochs", str(epochs)]
-    result = fit_and_test(EXPERIMENT, overrides)
+    result = fit_and_test(experiment, overrides)
     truth = Path(data_dir) / "action_genome" / "synthetic_truth.json"
     explanations = score_explanations(run_dir / "explanations.jsonl", truth)
     return {
@@ -150,6 +162,49 @@ def run_row(row: AblationRow, data_dir: str, root: Path, epochs: int | None) -> 
         "seconds": result.seconds,
         "checkpoint": result.cli.trainer.checkpoint_callback.best_model_path,
     }
+
+
+@dataclass(frozen=True)
+class RowJob:
+    """One row to fit, where, and with how many CPU threads (``row.json`` under its run folder)."""
+
+    row: AblationRow
+    data_dir: str
+    root: Path
+    epochs: int | None
+    experiment: Path
+    threads: int | None = None
+
+    @property
+    def result_path(self) -> Path:
+        return self.root / self.row.name / "row.json"
+
+    def stamp(self) -> dict[str, Any]:
+        return {"experiment": str(self.experiment), "epochs": self.epochs, "row": asdict(self.row)}
+
+    def finished(self) -> dict[str, Any] | None:
+        """The row's saved result if it was fitted with the same experiment, epochs and switches."""
+        if not self.result_path.is_file():
+            return None
+        saved = json.loads(self.result_path.read_text())
+        return saved["result"] if saved.get("stamp") == self.stamp() else None
+
+    def __call__(self) -> dict[str, Any]:
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+        result = run_row(self.row, self.data_dir, self.root, self.epochs, self.experiment)
+        self.result_path.write_text(json.dumps({"stamp": self.stamp(), "result": result}, indent=1) + "\n")
+        return result
+
+
+def _run_jobs(jobs: dict[str, Callable[[], Any]], processes: int) -> dict[str, dict[str, Any]]:
+    """Every job's result, ``processes`` at a time (in this process when 1)."""
+    if processes == 1:
+        return {name: job() for name, job in jobs.items()}
+    # spawn: a fresh interpreter per worker, so no torch thread pool or CLI state is inherited
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def sweep_keep_threshold(
@@ -191,10 +246,21 @@ def sweep_keep_threshold(
     return rows
 
 
-def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, object]:
-    """Run every distinct row once and assemble both tables, then sweep the full model's keep threshold."""
+def run_ablation(
+    data_dir: str,
+    root: Path,
+    epochs: int | None,
+    experiment: Path = EXPERIMENT,
+    processes: int = 1,
+    resume: bool = False,
+) -> dict[str, object]:
+    """Run every distinct row once (``processes`` at a time; with ``resume`` a row already saved under
+    ``root`` is read back) and assemble both tables, then sweep the full model's keep threshold."""
     rows = _rows_by_name()
-    results = {name: run_row(row, data_dir, root, epochs) for name, row in rows.items()}
+    threads = max(1, (os.cpu_count() or 1) // processes) if processes > 1 else None
+    jobs = {name: RowJob(row, data_dir, root, epochs, experiment, threads) for name, row in rows.items()}
+    results = {name: saved for name, job in jobs.items() if resume and (saved := job.finished()) is not None}
+    results.update(_run_jobs({name: job for name, job in jobs.items() if name not in results}, processes))
     table1 = [
         {
             "method": label,
@@ -217,6 +283,7 @@ def run_ablation(data_dir: str, root: Path, epochs: int | None) -> dict[str, obj
         for (sim, tss, xm), row in SCHEME_ROWS.items()
     ]
     return {
+        "experiment": str(experiment),
         "epochs": epochs,
         "table1": table1,
         "table2": table2,
@@ -281,10 +348,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="override max_epochs of every run")
     parser.add_argument("--runs", type=Path, default=Path("runs/ablation"), help="folder of the runs")
     parser.add_argument("--out", type=Path, default=Path("bench_results/ablation.json"))
+    parser.add_argument("--experiment", type=Path, default=EXPERIMENT, help="the LaIAR YAML every row fits")
+    parser.add_argument("--jobs", type=int, default=1, help="rows fitted at once, each in its own process")
+    parser.add_argument("--resume", action="store_true", help="reuse rows already saved under --runs")
     options = parser.parse_args(argv)
     if options.epochs is not None and options.epochs < 1:
         parser.error(f"--epochs must be >= 1, got {options.epochs}")
-    report = run_ablation(options.data, options.runs, options.epochs)
+    if options.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {options.jobs}")
+    if not options.experiment.is_file():
+        parser.error(f"--experiment {options.experiment}: no such file")
+    report = run_ablation(
+        options.data, options.runs, options.epochs, options.experiment, options.jobs, options.resume
+    )
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(json.dumps(report, indent=1) + "\n")
     print(render(report))

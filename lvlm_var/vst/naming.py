@@ -36,14 +36,14 @@ from torch import Tensor
 
 from ..skeleton_layout import SkeletonLayout
 from .code_statistics import CodeKinematics, CodeStatistics, SpeedThresholds
-from .kinematics import PART_GROUPS, PARTS
+from .kinematics import GROUPS, PART_GROUPS, PARTS, SIDE_PAIRS
 
 __all__ = ["CodeName", "DIRECTION_AXES", "OSCILLATION_AXES", "UNSEEN", "describe_motion", "name_codes"]
 
 UNSEEN = "not seen in training"
 _PART_NAMES = tuple(PARTS)
 _LIMB_SHARE = 0.6  # an elbow / knee this fast relative to the hand / foot makes it an arm / leg motion
-_BOTH_SIDES_SHARE = 0.6
+_BOTH_SIDES_SHARE = 0.6  # a calibration without segment votes: the other side this fast moves too
 _SECONDARY_SHARE = 0.5
 _OSCILLATION_SHARE = 0.3  # mean velocity below this share of the mean per-axis speed: it goes both ways
 _EPS = 1e-6
@@ -186,13 +186,83 @@ def _side_and_kind(part: str) -> tuple[str | None, str]:
     return (side, kind) if side in ("left", "right") else (None, part)
 
 
+class _Claim(NamedTuple):
+    """What a name claims: the moving ``part``, the ``groups`` its subject covers, the ``direction``."""
+
+    part: str
+    groups: tuple[str, ...]
+    direction: str
+
+
+def _pair_of(group: str) -> tuple[int, tuple[str, str]] | None:
+    return next(((i, pair) for i, pair in enumerate(SIDE_PAIRS) if group in pair), None)
+
+
+def _voted_claim(
+    kinematics: CodeKinematics, thresholds: SpeedThresholds, directions: dict[str, str]
+) -> _Claim | None:
+    """The claim right in most of the code's training segments, as name accuracy judges one; ``None``: the
+    segments mostly move slower than ``slow`` (nothing moves). On a tie a moving part wins (it says more)
+    unless the code's steps are still, then the direction of the steps' mean velocity (``directions``: a to
+    and fro when it goes both ways), then the axis of the largest displacement, then one side over both.
+    "Both" sides are claimable only when both moved in at least half the segments."""
+    votes = kinematics.segments
+    still = votes.slower_than(thresholds.slow)
+    still_steps = kinematics.top_speed < thresholds.still
+    best, best_score = None, (still, still, math.inf if still_steps else -math.inf, 0.0, 0)
+    for i, part in enumerate(_PART_NAMES):
+        group = PART_GROUPS[part]
+        subjects = [(group,)]
+        pair = _pair_of(group)
+        if pair is not None and float(votes.both_sides[pair[0]]) >= 0.5 * votes.count:
+            subjects.append(pair[1])
+        for groups in subjects:
+            rows = [GROUPS.index(g) for g in groups]
+            part_votes = float(votes.fastest[rows].sum())
+            for direction in (*DIRECTION_AXES, *OSCILLATION_AXES):
+                if direction in OSCILLATION_AXES:
+                    axis = OSCILLATION_AXES[direction]
+                    right = votes.dominant[rows, i, axis]
+                else:
+                    axis, sign = DIRECTION_AXES[direction]
+                    right = (votes.positive if sign > 0 else votes.negative)[rows, i, axis]
+                along = float(votes.dominant[rows, i, axis].sum())
+                score = (float(right.sum()), part_votes, directions[part] == direction, along, -len(groups))
+                if score > best_score:
+                    best, best_score = _Claim(part, groups, direction), score
+    return best
+
+
+def _mean_claim(
+    kinematics: CodeKinematics, thresholds: SpeedThresholds, directions: dict[str, str]
+) -> _Claim | None:
+    """The claim of a calibration saved without segment votes: the part fastest in most steps, the way its
+    mean velocity points, and both sides when the other one moves the same way about as fast."""
+    if kinematics.top_speed < thresholds.still:
+        return None
+    share = {part: float(kinematics.fastest[i]) for i, part in enumerate(_PART_NAMES)}
+    speeds = {part: float(kinematics.speed[i]) for i, part in enumerate(_PART_NAMES)}
+    primary = max(_PART_NAMES, key=lambda part: (share[part], speeds[part]))
+    groups = (PART_GROUPS[primary],)
+    other = _other_side(primary)
+    if other is not None and speeds[other] >= _BOTH_SIDES_SHARE * speeds[primary]:
+        if directions[other] == directions[primary]:
+            groups = tuple(sorted({PART_GROUPS[primary], PART_GROUPS[other]}))
+    return _Claim(primary, groups, directions[primary])
+
+
+def _other_side(part: str) -> str | None:
+    side, kind = _side_and_kind(part)
+    return None if side is None else f"{'left' if side == 'right' else 'right'} {kind}"
+
+
 def describe_motion(
     kinematics: CodeKinematics, layout: SkeletonLayout, thresholds: SpeedThresholds
 ) -> CodeName:
     """Name what the steps assigned one code do.
 
     Args:
-        kinematics: their mean kinematics (:meth:`CodeStatistics.code`).
+        kinematics: their mean kinematics and their segments' votes (:meth:`CodeStatistics.code`).
         layout: the joint layout of the pose's ``V`` joints.
         thresholds: calibrated speed thresholds.
 
@@ -207,13 +277,18 @@ def describe_motion(
     }
     postures = _postures(pose, layout)
     positions = _hand_positions(pose, layout)
-    if kinematics.top_speed < thresholds.still:
+    if kinematics.segments.count > 0:
+        claim = _voted_claim(kinematics, thresholds, directions)
+    else:
+        claim = _mean_claim(kinematics, thresholds, directions)
+    if claim is None:
+        if kinematics.top_speed >= thresholds.still:
+            return CodeName(", ".join(["barely moves", *positions, *postures]))
         base = {"sitting": "sits still", "crouching": "crouches still"}
         stance = next((p for p in postures if p in base), None)
         rest = [p for p in postures if p != stance]
         return CodeName(", ".join([base[stance] if stance else "stands still", *positions, *rest]))
-    share = {part: float(kinematics.fastest[i]) for i, part in enumerate(_PART_NAMES)}
-    primary = max(_PART_NAMES, key=lambda part: (share[part], speeds[part]))
+    primary, direction = claim.part, claim.direction
     side, kind = _side_and_kind(primary)
     used = {primary}
     if kind in _EXTREMITY_LIMB:
@@ -223,15 +298,16 @@ def describe_motion(
             kind = _EXTREMITY_LIMB[kind]
     elif kind in _EXTREMITY_LIMB.values():
         used.add(f"{side} {next(k for k, v in _EXTREMITY_LIMB.items() if v == kind)}")
-    subject, plural, groups = primary if side is None else f"{side} {kind}", False, (PART_GROUPS[primary],)
-    direction = directions[primary]
-    if side is not None:
-        other = f"{'left' if side == 'right' else 'right'} {_side_and_kind(primary)[1]}"
-        if speeds[other] >= _BOTH_SIDES_SHARE * speeds[primary] and directions[other] == direction:
+    subject, plural = (primary if side is None else f"{side} {kind}"), False
+    other = _other_side(primary)
+    both_ways = None  # the other side's phrase when both sides move, but not the same way
+    if len(claim.groups) > 1 and other is not None:
+        other_side = other.split(" ")[0]
+        used |= {f"{other_side} {k}" for k in (*_EXTREMITY_LIMB, *_EXTREMITY_LIMB.values())}
+        if directions[other] == direction:
             subject, plural = f"both {_PLURALS[kind]}", True
-            groups = tuple(sorted({PART_GROUPS[primary], PART_GROUPS[other]}))
-            other_side = other.split(" ")[0]
-            used |= {f"{other_side} {k}" for k in (*_EXTREMITY_LIMB, *_EXTREMITY_LIMB.values())}
+        else:
+            both_ways = _phrase(f"{other_side} {kind}", directions[other], plural=False)
     phrase = _phrase(subject, direction, plural)
     if speeds[primary] < thresholds.slow:
         phrase += " slowly"
@@ -239,11 +315,13 @@ def describe_motion(
         phrase += " fast"
     ranked = sorted(speeds, key=lambda part: (-speeds[part], part))
     secondary = next((p for p in ranked if p not in used), None)
-    if secondary is not None and speeds[secondary] >= max(
+    if both_ways is not None:
+        phrase += f" and {both_ways}"
+    elif secondary is not None and speeds[secondary] >= max(
         thresholds.still, _SECONDARY_SHARE * speeds[primary]
     ):
         phrase += f" and {_phrase(secondary, directions[secondary], plural=False)}"
-    return CodeName(", ".join([phrase, *positions, *postures]), primary, groups, direction)
+    return CodeName(", ".join([phrase, *positions, *postures]), primary, claim.groups, direction)
 
 
 @torch.no_grad()

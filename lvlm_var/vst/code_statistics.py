@@ -41,6 +41,7 @@ __all__ = ["SpeedThresholds", "SegmentVotes", "CodeKinematics", "CodeStatistics"
 _BINS = torch.logspace(-3.0, 2.0, 201, dtype=torch.float64)
 _GROUP_OF_PART = torch.tensor([GROUPS.index(PART_GROUPS[part]) for part in PARTS])
 _BOTH_SIDES_SHARE = 0.5  # the slower side of a pair at least this fast relative to the faster: both move
+_WITH_GROUP_SHARE = 0.5  # a part at least this fast relative to its group's fastest part moves with it
 
 
 class SpeedThresholds(NamedTuple):
@@ -58,10 +59,11 @@ class SegmentVotes(NamedTuple):
         count: the code's segments.
         fastest: ``(G,)`` segments whose fastest part (largest mean speed) lies in each group of
             :data:`~lvlm_var.vst.kinematics.GROUPS`.
-        positive: ``(G, P, 3)`` of those, the segments in which part ``p`` of :data:`PARTS` was displaced
-            along the positive axis; ``negative`` along the negative one.
-        dominant: ``(G, P, 3)`` of those, the segments in which the axis carried most of part ``p``'s
-            displacement.
+        positive: ``(G, P, 3)`` of those, the segments in which part ``p`` of :data:`PARTS` moved with its
+            group (at least half as fast as the group's fastest part) and was displaced along the positive
+            axis; ``negative`` along the negative one.
+        dominant: ``(G, P, 3)`` of those, the segments in which part ``p`` moved with its group and the
+            axis carried most of its displacement.
         both_sides: ``(len(SIDE_PAIRS),)`` segments in which both sides of the pair moved (the slower at
             least half as fast as the faster).
         top_speed: histogram of the segments' fastest-part speeds (the bins of the step histogram).
@@ -139,11 +141,14 @@ class _SegmentSums(OptionalBuffers):
         """Add segments of ``codes`` ``(N,)``: mean part speeds ``(N, P)``, mean velocities ``(N, P, 3)``."""
         group_of_part = _GROUP_OF_PART.to(codes.device)
         fastest = torch.nn.functional.one_hot(group_of_part[speed.argmax(dim=-1)], len(GROUPS)).double()
-        by_group = fastest[:, :, None, None]
-        dominant = torch.nn.functional.one_hot(velocity.abs().argmax(dim=-1), 3).double()
         group_speed = torch.stack(
             [speed[:, group_of_part == g].amax(dim=-1) for g in range(len(GROUPS))], dim=-1
         )
+        # A part votes for a direction only where it moves with its group (a still elbow under a moving
+        # hand has no direction, only jitter).
+        moving = speed >= _WITH_GROUP_SHARE * group_speed[:, group_of_part].clamp(min=1e-12)
+        by_group = fastest[:, :, None, None] * moving.double()[:, None, :, None]
+        dominant = torch.nn.functional.one_hot(velocity.abs().argmax(dim=-1), 3).double()
         pair_speed = group_speed[:, [[GROUPS.index(g) for g in pair] for pair in SIDE_PAIRS]]
         both = pair_speed.amin(-1) >= _BOTH_SIDES_SHARE * pair_speed.amax(-1).clamp(min=1e-12)
         self.count.index_add_(0, codes, torch.ones_like(codes, dtype=self.count.dtype))

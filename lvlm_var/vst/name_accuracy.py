@@ -1,12 +1,14 @@
 """Name accuracy: does each narrative segment's name say what the input clip does during that segment?
 
 For every segment (token occurrence after run-length merging) of a clip's narrative, on the *input*
-skeleton's steps of that segment (:func:`~lvlm_var.vst.kinematics.step_kinematics`):
+skeleton's steps of that segment (:func:`~lvlm_var.vst.kinematics.step_kinematics`,
+:func:`~lvlm_var.vst.kinematics.segment_motion`):
 
 * **part**: the body part (:data:`~lvlm_var.vst.kinematics.PART_GROUPS`) of the part with the largest mean
   speed is one the name's subject covers ("both hands" covers both arms); a name that says nothing moves
   is right when the fastest part moves slower than the calibrated ``slow`` threshold;
-* **part and direction**: the part is right, and the named part's mean velocity over the segment points the
+* **part and direction**: the part is right, and the named part's mean velocity over the segment (its
+  displacement from the segment's start to its end over the duration, :func:`segment_motion`) points the
   named way (positive along the named axis), or, for a to-and-fro name ("moves side to side"), runs mostly
   along the named axis (a segment is one stroke of the to and fro, either way).
 """

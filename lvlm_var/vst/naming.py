@@ -1,22 +1,31 @@
 """Semantic names of the codebook entries, from what the training clips assigned each code do.
 
-A code's name describes the mean kinematics of the input steps the tokenizer assigned it
+A code's name describes the input steps the tokenizer assigned it
 (:class:`~lvlm_var.vst.code_statistics.CodeStatistics`, body-size-normalised, canonical view), with speed
-words calibrated to the training set's speed distribution:
+words calibrated to the training set's speed distribution. What it *claims* is voted by the code's
+training segments (its flicker-absorbed runs, :class:`~lvlm_var.vst.code_statistics.SegmentVotes`), each
+judged as name accuracy (:mod:`lvlm_var.vst.name_accuracy`) judges a test segment; the claim right in
+most of them wins:
 
-* **which part moves**: the part of :data:`~lvlm_var.vst.kinematics.PARTS` that is the fastest in most of
-  the code's steps ("arm" instead of "hand" when the elbow moves at least 60 % as fast; "both hands", "both
-  legs", ... when the other side moves the same way at least 60 % as fast); a second part moving at least
-  half as fast is added ("... and left foot moves forward");
-* **direction** of its mean velocity: rises / lowers / moves forward / moves back / moves left / moves right
-  (torso: straightens up / bends down / bends forward / leans back / leans left / leans right), or, when the
-  mean velocity is under 30 % of the mean per-axis speed (the part goes both ways: waving, clapping), the
-  axis it goes to and fro along: moves side to side / up and down / back and forth;
-* **speed**: when the median speed of the code's fastest parts is below the ``still_quantile`` of the
-  training steps' fastest-part speed nothing moves ("stands still"); below the ``slow_quantile``
-  "slowly", above the ``fast_quantile`` "fast";
-* **hand position** relative to the body: above the head, at the head, at the chest, hands together;
-* **posture**: crouching, sitting, knees bent, bending (spine more than 35 degrees from vertical).
+* **which part moves**: the body part fastest in most segments; "both hands", "both legs", ... when both
+  sides moved (the slower at least half as fast) in at least half of them and together they win more
+  segments; nothing moves ("stands still", or "barely moves" when the steps are not still but slower than
+  ``slow``) when most segments move slower than the ``slow_quantile`` of the training steps' fastest-part
+  speed;
+* **direction**: the way most segments displaced the part: rises / lowers / moves forward / moves back /
+  moves left / moves right (torso: straightens up / bends down / bends forward / leans back / leans left /
+  leans right), or the axis most of them ran along, either way: moves side to side / up and down / back
+  and forth (ties go to the direction of the steps' mean velocity, which says to and fro when it is under
+  30 % of the mean per-axis speed);
+
+and the words come from the means of the code's steps: "arm" instead of "hand" when the elbow moves at
+least 60 % as fast; the other side's own direction when both sides go different ways ("right hand moves
+left and left hand moves right"); a second part moving at least half as fast ("... and left foot moves
+forward"); "slowly" below the ``slow_quantile``, "fast" above the ``fast_quantile``; **hand position**
+relative to the body (above the head, at the head, at the chest, hands together); **posture**
+(crouching, sitting, knees bent, bending: spine more than 35 degrees from vertical). A calibration saved
+before there were segment votes claims from the means instead (the part fastest in most steps, the way
+its mean velocity points).
 
 Examples: ``"right hand moves side to side, right hand above head"``, ``"both legs move forward, knees
 bent"``, ``"sits still"``, ``"both hands move side to side, hands together"``.

@@ -21,7 +21,9 @@ from lvlm_var.vst import (
     name_codes,
     step_kinematics,
 )
+from lvlm_var.vst.kinematics import segment_motion
 from lvlm_var.vst.naming import UNSEEN
+from lvlm_var.vst.narrative import token_runs
 
 THRESHOLDS = SpeedThresholds(still=0.1, slow=0.5, fast=2.0)
 FPS = 30.0
@@ -189,3 +191,84 @@ def test_a_tokenizer_shown_its_clips_names_its_codes_and_keeps_the_calibration()
     assert copy.refresh_code_names() == names  # recomputed from the loaded calibration, not just stored
     tokenizer.reset_statistics()
     assert tokenizer.calibrate() == names  # an epoch that observed nothing keeps the calibration
+
+
+LEFT_HAND = [joint.replace("right", "left") for joint in RIGHT_HAND]
+
+
+def _name_of_segments(*clips: torch.Tensor) -> tuple[CodeName, torch.Tensor]:
+    """The name of a code assigned every step of every clip (one narrative segment each), and the batch."""
+    config = VSTConfig.tiny()
+    skeleton = _as_batch(*clips)
+    statistics = _statistics(skeleton, config, torch.zeros(len(clips), config.num_steps, dtype=torch.long))
+    codebook = torch.randn(config.codebook_size, config.token_dim)
+    return name_codes(statistics, codebook, THRESHOLDS)[0], skeleton
+
+
+def _accuracy_of(name: CodeName, skeleton: torch.Tensor) -> tuple[int, int, int]:
+    """Name accuracy of ``name`` over the one-segment narratives of the clips of ``skeleton``."""
+    steps = step_kinematics(skeleton, NTU_LAYOUT, frames_per_step=4, frame_rate=FPS)
+    narratives = [merge_token_runs([0] * 4, [name.text], 4 / FPS) for _ in range(len(skeleton))]
+    return tuple(name_accuracy(narratives, [name], steps, THRESHOLDS))
+
+
+def test_a_code_whose_segments_agree_on_no_moving_part_barely_moves() -> None:
+    # Four segments, each a different part moving slowly (0.3 torso lengths / s, below `slow`): the mean
+    # kinematics would pick one of them; no part is the fastest in most segments, and all are slow.
+    per_frame = 0.3 * 0.45 / FPS
+    clips = [
+        _move(_still_clip(), RIGHT_HAND, (0.0, per_frame, 0.0)),
+        _move(_still_clip(), LEFT_HAND, (0.0, 0.0, -per_frame)),
+        _move(_still_clip(), ["head"], (-per_frame, 0.0, 0.0)),
+        _move(_still_clip(), ["right_ankle", "right_foot"], (0.0, 0.0, per_frame)),
+    ]
+    name, skeleton = _name_of_segments(*clips)
+    assert name == CodeName("barely moves")
+    assert _accuracy_of(name, skeleton) == (4, 4, 4)
+
+
+def test_a_code_of_both_hands_going_opposite_ways_names_both() -> None:
+    # Clapping: the hands move towards each other, one or the other a little faster in each segment.
+    def clap(right: float, left: float) -> torch.Tensor:
+        return _move(_move(_still_clip(), RIGHT_HAND, (-right, 0.0, 0.0)), LEFT_HAND, (left, 0.0, 0.0))
+
+    name, skeleton = _name_of_segments(clap(0.02, 0.015), clap(0.015, 0.02))
+    assert name.groups == ("left arm", "right arm")
+    assert "right hand moves left" in name.text and "left hand moves right" in name.text
+    assert _accuracy_of(name, skeleton) == (2, 2, 2)
+
+
+def test_the_direction_is_that_of_most_segments_not_of_the_mean() -> None:
+    # Three segments rise slowly, one moves forward fast: the mean velocity points forward, the segments
+    # mostly up.
+    rise, push = 0.6 * 0.45 / FPS, 4.0 * 0.45 / FPS
+    clips = [_move(_still_clip(), RIGHT_HAND, (0.0, rise, 0.0)) for _ in range(3)]
+    clips.append(_move(_still_clip(), RIGHT_HAND, (0.0, 0.0, -push)))
+    name, skeleton = _name_of_segments(*clips)
+    assert (name.part, name.direction) == ("right hand", "up")
+    assert _accuracy_of(name, skeleton) == (4, 3, 4)
+
+
+def test_a_calibration_saved_before_segment_votes_is_named_from_its_means() -> None:
+    config = VSTConfig.tiny()
+    rising = _as_batch(_move(_still_clip(), RIGHT_HAND, (0.0, 0.04, 0.0)))
+    state = _statistics(rising, config, torch.zeros(1, config.num_steps, dtype=torch.long)).state_dict()
+    older = CodeStatistics(config)
+    older.load_state_dict({key: value for key, value in state.items() if not key.startswith("segments.")})
+    assert older.segments.count.sum() == 0
+    names = name_codes(older, torch.randn(config.codebook_size, config.token_dim), THRESHOLDS)
+    assert names[0] == CodeName("right hand rises fast", "right hand", ("right arm",), "up")
+
+
+def test_segment_votes_count_the_runs_after_flicker_absorption() -> None:
+    config = VSTConfig.tiny()  # 4 steps, min_run 2
+    clip = _as_batch(_move(_still_clip(), RIGHT_HAND, (0.0, 0.04, 0.0)))
+    assert token_runs([3, 3, 5, 3], config.min_run) == [(3, 0, 4)]
+    statistics = _statistics(clip, config, torch.tensor([[3, 3, 5, 3]]))
+    assert statistics.segments.count[3] == 1 and statistics.segments.count[5] == 0
+    assert statistics.counts[5] == 1  # the step statistics still see the flicker step's own code
+    steps = step_kinematics(clip, NTU_LAYOUT, frames_per_step=4, frame_rate=FPS)
+    speed, velocity = segment_motion(steps, 0, 1, 2)
+    assert torch.allclose(velocity, steps.velocity[0, 1:3].mean(0)) and speed.shape == (len(velocity),)
+    absent = steps._replace(present=torch.zeros_like(steps.present))
+    assert segment_motion(absent, 0, 0, 4) is None

@@ -22,7 +22,15 @@ from torch import Tensor
 
 from ..skeleton_layout import SkeletonLayout
 
-__all__ = ["PARTS", "PART_GROUPS", "StepKinematics", "step_kinematics"]
+__all__ = [
+    "PARTS",
+    "PART_GROUPS",
+    "GROUPS",
+    "SIDE_PAIRS",
+    "StepKinematics",
+    "step_kinematics",
+    "segment_motion",
+]
 
 _GROUND = "ground"
 PARTS: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -52,6 +60,9 @@ PART_GROUPS: dict[str, str] = {
     "right foot": "right leg",
     "right leg": "right leg",
 }
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(PART_GROUPS.values()))
+# The body parts that come in a left and a right one ("both hands" covers a pair).
+SIDE_PAIRS: tuple[tuple[str, str], ...] = (("left arm", "right arm"), ("left leg", "right leg"))
 _EPS = 1e-6
 
 
@@ -134,3 +145,21 @@ def step_kinematics(
         per_step(pose, weights).float(),
         step_moving,
     )
+
+
+def segment_motion(
+    kinematics: StepKinematics, row: int, start: int, length: int
+) -> tuple[Tensor, Tensor] | None:
+    """Mean part speeds ``(P,)`` and velocities ``(P, 3)`` over the steps ``start`` to ``start + length``
+    of clip ``row``.
+
+    The mean velocity over the present steps is the part's displacement over the segment divided by its
+    duration. ``None`` when no step of the segment holds a body.
+    """
+    steps = slice(start, start + length)
+    present = kinematics.present[row, steps]
+    if not bool(present.any()):
+        return None
+    weights = present.float() / present.float().sum()
+    speed = (kinematics.speed[row, steps] * weights[:, None]).sum(0)
+    return speed, (kinematics.velocity[row, steps] * weights[:, None, None]).sum(0)

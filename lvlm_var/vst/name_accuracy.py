@@ -1,12 +1,14 @@
 """Name accuracy: does each narrative segment's name say what the input clip does during that segment?
 
 For every segment (token occurrence after run-length merging) of a clip's narrative, on the *input*
-skeleton's steps of that segment (:func:`~lvlm_var.vst.kinematics.step_kinematics`):
+skeleton's steps of that segment (:func:`~lvlm_var.vst.kinematics.step_kinematics`,
+:func:`~lvlm_var.vst.kinematics.segment_motion`):
 
 * **part**: the body part (:data:`~lvlm_var.vst.kinematics.PART_GROUPS`) of the part with the largest mean
   speed is one the name's subject covers ("both hands" covers both arms); a name that says nothing moves
   is right when the fastest part moves slower than the calibrated ``slow`` threshold;
-* **part and direction**: the part is right, and the named part's mean velocity over the segment points the
+* **part and direction**: the part is right, and the named part's mean velocity over the segment (its
+  displacement from the segment's start to its end over the duration, :func:`segment_motion`) points the
   named way (positive along the named axis), or, for a to-and-fro name ("moves side to side"), runs mostly
   along the named axis (a segment is one stroke of the to and fro, either way).
 """
@@ -19,11 +21,11 @@ from typing import NamedTuple
 import torch
 
 from .code_statistics import SpeedThresholds
-from .kinematics import PART_GROUPS, PARTS, StepKinematics
+from .kinematics import PART_GROUPS, PARTS, StepKinematics, segment_motion
 from .naming import DIRECTION_AXES, OSCILLATION_AXES, CodeName
 from .narrative import ActionNarrative
 
-__all__ = ["NameAccuracy", "name_accuracy"]
+__all__ = ["NameAccuracy", "name_accuracy", "segment_correct"]
 
 _PART_NAMES = tuple(PARTS)
 
@@ -36,9 +38,11 @@ class NameAccuracy(NamedTuple):
     total: int
 
 
-def _segment_correct(
-    name: CodeName, velocity: torch.Tensor, speed: torch.Tensor, slow: float
+def segment_correct(
+    name: CodeName, speed: torch.Tensor, velocity: torch.Tensor, slow: float
 ) -> tuple[bool, bool]:
+    """Whether ``name`` is right about the part, and about part and direction, of a segment whose parts
+    have mean speeds ``speed`` ``(P,)`` and mean velocities ``velocity`` ``(P, 3)``."""
     fastest = int(speed.argmax())
     if name.part is None:
         still = bool(speed[fastest] < slow)
@@ -73,13 +77,9 @@ def name_accuracy(
     part = both = total = 0
     for row, narrative in enumerate(narratives):
         for segment in narrative.segments:
-            steps = slice(segment.start, segment.start + segment.length)
-            present = kinematics.present[row, steps]
-            if not bool(present.any()):
+            motion = segment_motion(kinematics, row, segment.start, segment.length)
+            if motion is None:
                 continue
-            weights = present.float()[:, None] / present.float().sum()
-            speed = (kinematics.speed[row, steps] * weights).sum(0)
-            velocity = (kinematics.velocity[row, steps] * weights[..., None]).sum(0)
-            part_right, both_right = _segment_correct(names[segment.code], velocity, speed, thresholds.slow)
+            part_right, both_right = segment_correct(names[segment.code], *motion, thresholds.slow)
             part, both, total = part + part_right, both + both_right, total + 1
     return NameAccuracy(part, both, total)

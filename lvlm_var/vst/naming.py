@@ -1,22 +1,31 @@
 """Semantic names of the codebook entries, from what the training clips assigned each code do.
 
-A code's name describes the mean kinematics of the input steps the tokenizer assigned it
+A code's name describes the input steps the tokenizer assigned it
 (:class:`~lvlm_var.vst.code_statistics.CodeStatistics`, body-size-normalised, canonical view), with speed
-words calibrated to the training set's speed distribution:
+words calibrated to the training set's speed distribution. What it *claims* is voted by the code's
+training segments (its flicker-absorbed runs, :class:`~lvlm_var.vst.code_statistics.SegmentVotes`), each
+judged as name accuracy (:mod:`lvlm_var.vst.name_accuracy`) judges a test segment; the claim right in
+most of them wins:
 
-* **which part moves**: the part of :data:`~lvlm_var.vst.kinematics.PARTS` that is the fastest in most of
-  the code's steps ("arm" instead of "hand" when the elbow moves at least 60 % as fast; "both hands", "both
-  legs", ... when the other side moves the same way at least 60 % as fast); a second part moving at least
-  half as fast is added ("... and left foot moves forward");
-* **direction** of its mean velocity: rises / lowers / moves forward / moves back / moves left / moves right
-  (torso: straightens up / bends down / bends forward / leans back / leans left / leans right), or, when the
-  mean velocity is under 30 % of the mean per-axis speed (the part goes both ways: waving, clapping), the
-  axis it goes to and fro along: moves side to side / up and down / back and forth;
-* **speed**: when the median speed of the code's fastest parts is below the ``still_quantile`` of the
-  training steps' fastest-part speed nothing moves ("stands still"); below the ``slow_quantile``
-  "slowly", above the ``fast_quantile`` "fast";
-* **hand position** relative to the body: above the head, at the head, at the chest, hands together;
-* **posture**: crouching, sitting, knees bent, bending (spine more than 35 degrees from vertical).
+* **which part moves**: the body part fastest in most segments; "both hands", "both legs", ... when both
+  sides moved (the slower at least half as fast) in at least half of them and together they win more
+  segments; nothing moves ("stands still", or "barely moves" when the steps are not still but slower than
+  ``slow``) when most segments move slower than the ``slow_quantile`` of the training steps' fastest-part
+  speed;
+* **direction**: the way most segments displaced the part: rises / lowers / moves forward / moves back /
+  moves left / moves right (torso: straightens up / bends down / bends forward / leans back / leans left /
+  leans right), or the axis most of them ran along, either way: moves side to side / up and down / back
+  and forth (ties go to the direction of the steps' mean velocity, which says to and fro when it is under
+  30 % of the mean per-axis speed);
+
+and the words come from the means of the code's steps: "arm" instead of "hand" when the elbow moves at
+least 60 % as fast; the other side's own direction when both sides go different ways ("right hand moves
+left and left hand moves right"); a second part moving at least half as fast ("... and left foot moves
+forward"); "slowly" below the ``slow_quantile``, "fast" above the ``fast_quantile``; **hand position**
+relative to the body (above the head, at the head, at the chest, hands together); **posture**
+(crouching, sitting, knees bent, bending: spine more than 35 degrees from vertical). A calibration saved
+before there were segment votes claims from the means instead (the part fastest in most steps, the way
+its mean velocity points).
 
 Examples: ``"right hand moves side to side, right hand above head"``, ``"both legs move forward, knees
 bent"``, ``"sits still"``, ``"both hands move side to side, hands together"``.
@@ -36,14 +45,14 @@ from torch import Tensor
 
 from ..skeleton_layout import SkeletonLayout
 from .code_statistics import CodeKinematics, CodeStatistics, SpeedThresholds
-from .kinematics import PART_GROUPS, PARTS
+from .kinematics import GROUPS, PART_GROUPS, PARTS, SIDE_PAIRS
 
 __all__ = ["CodeName", "DIRECTION_AXES", "OSCILLATION_AXES", "UNSEEN", "describe_motion", "name_codes"]
 
 UNSEEN = "not seen in training"
 _PART_NAMES = tuple(PARTS)
 _LIMB_SHARE = 0.6  # an elbow / knee this fast relative to the hand / foot makes it an arm / leg motion
-_BOTH_SIDES_SHARE = 0.6
+_BOTH_SIDES_SHARE = 0.6  # a calibration without segment votes: the other side this fast moves too
 _SECONDARY_SHARE = 0.5
 _OSCILLATION_SHARE = 0.3  # mean velocity below this share of the mean per-axis speed: it goes both ways
 _EPS = 1e-6
@@ -186,13 +195,83 @@ def _side_and_kind(part: str) -> tuple[str | None, str]:
     return (side, kind) if side in ("left", "right") else (None, part)
 
 
+class _Claim(NamedTuple):
+    """What a name claims: the moving ``part``, the ``groups`` its subject covers, the ``direction``."""
+
+    part: str
+    groups: tuple[str, ...]
+    direction: str
+
+
+def _pair_of(group: str) -> tuple[int, tuple[str, str]] | None:
+    return next(((i, pair) for i, pair in enumerate(SIDE_PAIRS) if group in pair), None)
+
+
+def _voted_claim(
+    kinematics: CodeKinematics, thresholds: SpeedThresholds, directions: dict[str, str]
+) -> _Claim | None:
+    """The claim right in most of the code's training segments, as name accuracy judges one; ``None``: the
+    segments mostly move slower than ``slow`` (nothing moves). On a tie a moving part wins (it says more)
+    unless the code's steps are still, then the direction of the steps' mean velocity (``directions``: a to
+    and fro when it goes both ways), then the axis of the largest displacement, then one side over both.
+    "Both" sides are claimable only when both moved in at least half the segments."""
+    votes = kinematics.segments
+    still = votes.slower_than(thresholds.slow)
+    still_steps = kinematics.top_speed < thresholds.still
+    best, best_score = None, (still, still, math.inf if still_steps else -math.inf, 0.0, 0)
+    for i, part in enumerate(_PART_NAMES):
+        group = PART_GROUPS[part]
+        subjects = [(group,)]
+        pair = _pair_of(group)
+        if pair is not None and float(votes.both_sides[pair[0]]) >= 0.5 * votes.count:
+            subjects.append(pair[1])
+        for groups in subjects:
+            rows = [GROUPS.index(g) for g in groups]
+            part_votes = float(votes.fastest[rows].sum())
+            for direction in (*DIRECTION_AXES, *OSCILLATION_AXES):
+                if direction in OSCILLATION_AXES:
+                    axis = OSCILLATION_AXES[direction]
+                    right = votes.dominant[rows, i, axis]
+                else:
+                    axis, sign = DIRECTION_AXES[direction]
+                    right = (votes.positive if sign > 0 else votes.negative)[rows, i, axis]
+                along = float(votes.dominant[rows, i, axis].sum())
+                score = (float(right.sum()), part_votes, directions[part] == direction, along, -len(groups))
+                if score > best_score:
+                    best, best_score = _Claim(part, groups, direction), score
+    return best
+
+
+def _mean_claim(
+    kinematics: CodeKinematics, thresholds: SpeedThresholds, directions: dict[str, str]
+) -> _Claim | None:
+    """The claim of a calibration saved without segment votes: the part fastest in most steps, the way its
+    mean velocity points, and both sides when the other one moves the same way about as fast."""
+    if kinematics.top_speed < thresholds.still:
+        return None
+    share = {part: float(kinematics.fastest[i]) for i, part in enumerate(_PART_NAMES)}
+    speeds = {part: float(kinematics.speed[i]) for i, part in enumerate(_PART_NAMES)}
+    primary = max(_PART_NAMES, key=lambda part: (share[part], speeds[part]))
+    groups = (PART_GROUPS[primary],)
+    other = _other_side(primary)
+    if other is not None and speeds[other] >= _BOTH_SIDES_SHARE * speeds[primary]:
+        if directions[other] == directions[primary]:
+            groups = tuple(sorted({PART_GROUPS[primary], PART_GROUPS[other]}))
+    return _Claim(primary, groups, directions[primary])
+
+
+def _other_side(part: str) -> str | None:
+    side, kind = _side_and_kind(part)
+    return None if side is None else f"{'left' if side == 'right' else 'right'} {kind}"
+
+
 def describe_motion(
     kinematics: CodeKinematics, layout: SkeletonLayout, thresholds: SpeedThresholds
 ) -> CodeName:
     """Name what the steps assigned one code do.
 
     Args:
-        kinematics: their mean kinematics (:meth:`CodeStatistics.code`).
+        kinematics: their mean kinematics and their segments' votes (:meth:`CodeStatistics.code`).
         layout: the joint layout of the pose's ``V`` joints.
         thresholds: calibrated speed thresholds.
 
@@ -207,13 +286,18 @@ def describe_motion(
     }
     postures = _postures(pose, layout)
     positions = _hand_positions(pose, layout)
-    if kinematics.top_speed < thresholds.still:
+    if kinematics.segments.count > 0:
+        claim = _voted_claim(kinematics, thresholds, directions)
+    else:
+        claim = _mean_claim(kinematics, thresholds, directions)
+    if claim is None:
+        if kinematics.top_speed >= thresholds.still:
+            return CodeName(", ".join(["barely moves", *positions, *postures]))
         base = {"sitting": "sits still", "crouching": "crouches still"}
         stance = next((p for p in postures if p in base), None)
         rest = [p for p in postures if p != stance]
         return CodeName(", ".join([base[stance] if stance else "stands still", *positions, *rest]))
-    share = {part: float(kinematics.fastest[i]) for i, part in enumerate(_PART_NAMES)}
-    primary = max(_PART_NAMES, key=lambda part: (share[part], speeds[part]))
+    primary, direction = claim.part, claim.direction
     side, kind = _side_and_kind(primary)
     used = {primary}
     if kind in _EXTREMITY_LIMB:
@@ -223,15 +307,16 @@ def describe_motion(
             kind = _EXTREMITY_LIMB[kind]
     elif kind in _EXTREMITY_LIMB.values():
         used.add(f"{side} {next(k for k, v in _EXTREMITY_LIMB.items() if v == kind)}")
-    subject, plural, groups = primary if side is None else f"{side} {kind}", False, (PART_GROUPS[primary],)
-    direction = directions[primary]
-    if side is not None:
-        other = f"{'left' if side == 'right' else 'right'} {_side_and_kind(primary)[1]}"
-        if speeds[other] >= _BOTH_SIDES_SHARE * speeds[primary] and directions[other] == direction:
+    subject, plural = (primary if side is None else f"{side} {kind}"), False
+    other = _other_side(primary)
+    both_ways = None  # the other side's phrase when both sides move, but not the same way
+    if len(claim.groups) > 1 and other is not None:
+        other_side = other.split(" ")[0]
+        used |= {f"{other_side} {k}" for k in (*_EXTREMITY_LIMB, *_EXTREMITY_LIMB.values())}
+        if directions[other] == direction:
             subject, plural = f"both {_PLURALS[kind]}", True
-            groups = tuple(sorted({PART_GROUPS[primary], PART_GROUPS[other]}))
-            other_side = other.split(" ")[0]
-            used |= {f"{other_side} {k}" for k in (*_EXTREMITY_LIMB, *_EXTREMITY_LIMB.values())}
+        else:
+            both_ways = _phrase(f"{other_side} {kind}", directions[other], plural=False)
     phrase = _phrase(subject, direction, plural)
     if speeds[primary] < thresholds.slow:
         phrase += " slowly"
@@ -239,11 +324,13 @@ def describe_motion(
         phrase += " fast"
     ranked = sorted(speeds, key=lambda part: (-speeds[part], part))
     secondary = next((p for p in ranked if p not in used), None)
-    if secondary is not None and speeds[secondary] >= max(
+    if both_ways is not None:
+        phrase += f" and {both_ways}"
+    elif secondary is not None and speeds[secondary] >= max(
         thresholds.still, _SECONDARY_SHARE * speeds[primary]
     ):
         phrase += f" and {_phrase(secondary, directions[secondary], plural=False)}"
-    return CodeName(", ".join([phrase, *positions, *postures]), primary, groups, direction)
+    return CodeName(", ".join([phrase, *positions, *postures]), primary, claim.groups, direction)
 
 
 @torch.no_grad()

@@ -11,7 +11,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["NarrativeSegment", "ActionNarrative", "merge_token_runs", "act_token", "cited_segments"]
+__all__ = [
+    "NarrativeSegment",
+    "ActionNarrative",
+    "token_runs",
+    "merge_token_runs",
+    "act_token",
+    "cited_segments",
+]
 
 _SEGMENT_PATTERN = re.compile(r"<act_(\d+)> (.+?) \((\d+(?:\.\d+)?)-(\d+(?:\.\d+)?) s\)")
 _CITATION_PATTERN = re.compile(r"\[(\d+)\] \((\d+(?:\.\d+)?)-(\d+(?:\.\d+)?) s\)")
@@ -115,6 +122,46 @@ def cited_segments(text: str, narrative: ActionNarrative) -> list[int]:
     return cited
 
 
+def token_runs(codes: Sequence[int], min_run: int = 1) -> list[tuple[int, int, int]]:
+    """The runs ``(code, start, length)`` of ``codes``, with flicker absorbed (see :func:`merge_token_runs`).
+
+    Raises:
+        ValueError: ``min_run < 1``.
+    """
+    if min_run < 1:
+        raise ValueError(f"min_run must be >= 1, got {min_run}")
+    runs: list[list[int]] = []  # [code, start, length]
+    for step, code in enumerate(int(c) for c in codes):
+        if runs and runs[-1][0] == code:
+            runs[-1][2] += 1
+        else:
+            runs.append([code, step, 1])
+
+    def long_run(index: int) -> list[int] | None:
+        return runs[index] if 0 <= index < len(runs) and runs[index][2] >= min_run else None
+
+    while len(runs) > 1:
+        short = [
+            i for i, run in enumerate(runs) if run[2] < min_run and (long_run(i - 1) or long_run(i + 1))
+        ]
+        if not short:
+            break
+        i = min(short, key=lambda j: (runs[j][2], j))
+        before, after = long_run(i - 1), long_run(i + 1)
+        target = before if after is None or (before is not None and before[2] >= after[2]) else after
+        target[2] += runs[i][2]
+        target[1] = min(target[1], runs[i][1])
+        del runs[i]
+        merged: list[list[int]] = []
+        for run in runs:
+            if merged and merged[-1][0] == run[0]:
+                merged[-1][2] += run[2]
+            else:
+                merged.append(run)
+        runs = merged
+    return [(code, start, length) for code, start, length in runs]
+
+
 def merge_token_runs(
     codes: Sequence[int],
     names: Sequence[str],
@@ -142,36 +189,7 @@ def merge_token_runs(
     Raises:
         ValueError: ``min_run < 1`` or a code has no name.
     """
-    if min_run < 1:
-        raise ValueError(f"min_run must be >= 1, got {min_run}")
-    runs: list[list[int]] = []  # [code, start, length]
-    for step, code in enumerate(int(c) for c in codes):
-        if runs and runs[-1][0] == code:
-            runs[-1][2] += 1
-        else:
-            runs.append([code, step, 1])
-    def long_run(index: int) -> list[int] | None:
-        return runs[index] if 0 <= index < len(runs) and runs[index][2] >= min_run else None
-
-    while len(runs) > 1:
-        short = [
-            i for i, run in enumerate(runs) if run[2] < min_run and (long_run(i - 1) or long_run(i + 1))
-        ]
-        if not short:
-            break
-        i = min(short, key=lambda j: (runs[j][2], j))
-        before, after = long_run(i - 1), long_run(i + 1)
-        target = before if after is None or (before is not None and before[2] >= after[2]) else after
-        target[2] += runs[i][2]
-        target[1] = min(target[1], runs[i][1])
-        del runs[i]
-        merged: list[list[int]] = []
-        for run in runs:
-            if merged and merged[-1][0] == run[0]:
-                merged[-1][2] += run[2]
-            else:
-                merged.append(run)
-        runs = merged
+    runs = token_runs(codes, min_run)
     for code, _, _ in runs:
         if not 0 <= code < len(names):
             raise ValueError(f"code {code} has no name: the codebook has {len(names)} names")

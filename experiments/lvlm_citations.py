@@ -6,8 +6,9 @@ For each rule the script cites segments of the same batches and measures, with
 how much the predicted class's log-probability drops when the cited segments are removed against as many
 random segments, over all clips and over the clips whose narrative leaves a segment uncited. The rules:
 the LLM's generated citations (``explanation_source: generation``) and leave-one-segment-out attribution
-(:mod:`lvlm_var.lvlm.attribution`) on the class probability, the raw class log-likelihood or the class
-log-probability, the last at several ``min_attribution`` / ``max_cited_segments``. The synthetic YAML
+(:mod:`lvlm_var.lvlm.attribution`) on the raw class log-likelihood or on the class log-probability, the
+latter at several ``min_attribution`` / ``max_cited_segments`` (a probability drop ranks the segments of one
+class exactly as the log-probability drop does, so it is not a rule of its own). The synthetic YAML
 validates on the test split (``val_fraction: 0``), so the training clips (augmented, as in training) are
 the clips that are not test.
 
@@ -40,15 +41,13 @@ LVLM_CONFIG = Path(__file__).resolve().parent / "synthetic_lvlm.yaml"
 # name -> (attributed quantity, min_attribution, max_cited_segments); None: the generated citations
 RULES: dict[str, tuple[str, float, int] | None] = {
     "generation": None,
-    "probability, top 1": ("probability", 0.0, 1),
     "log-likelihood, top 1": ("log_likelihood", 0.0, 1),
     "log-probability, top 1": ("log_probability", 0.0, 1),
-    "log-probability > 0.1, at most 2": ("log_probability", 0.1, 2),
     "log-probability > 0.1, at most 3": ("log_probability", 0.1, 3),
+    "log-probability > 0.5, at most 3": ("log_probability", 0.5, 3),
     "log-probability > 1.0, at most 3": ("log_probability", 1.0, 3),
 }
 _QUANTITIES = {
-    "probability": lambda s: s.softmax(-1),
     "log_likelihood": lambda s: s,
     "log_probability": lambda s: s.log_softmax(-1),
 }

@@ -113,8 +113,8 @@ class LLMClassifierConfig:
     question: str = "Which action is the person performing, and why?"
     score_chunk_size: int = 64
     explanation_source: str = "attribution"
-    min_attribution: float = 0.1
-    max_cited_segments: int = 2
+    min_attribution: float = 1.0
+    max_cited_segments: int = 3
     explanation_max_new_tokens: int = 32
     explanation_segments: int = 1
     top_k: int = 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,17 +18,20 @@ from lvlm_var.explanation import CitedEvidence, select_rows
 
 __all__ = ["ExplanationFaithfulness", "FaithfulnessScore", "measure_faithfulness"]
 
-_KEYS = (
+_SCORE_KEYS = (
     "comprehensiveness",
     "sufficiency",
     "random_comprehensiveness",
     "random_sufficiency",
-    "cited_units",
-    "candidate_units",
+    "log_comprehensiveness",
+    "log_sufficiency",
+    "random_log_comprehensiveness",
+    "random_log_sufficiency",
 )
-# Also averaged over the explanations that leave a candidate uncited: where every candidate is cited (a
-# one-segment narrative), removing "as many random units" removes the same ones, and the ratio says nothing.
-_CHOICE_KEYS = ("comprehensiveness", "sufficiency", "random_comprehensiveness", "random_sufficiency")
+_KEYS = (*_SCORE_KEYS, "cited_units", "candidate_units")
+# _SCORE_KEYS are also averaged over the explanations that leave a candidate uncited: where every candidate
+# is cited (a one-segment narrative), removing "as many random units" removes the same ones, and the ratio
+# says nothing.
 
 
 @dataclass
@@ -41,6 +45,11 @@ class FaithfulnessScore:
         random_comprehensiveness: the drop when as many randomly drawn candidates are removed (mean over
             the draws).
         random_sufficiency: the share kept with those random candidates alone (mean over the draws).
+        log_comprehensiveness: the drop in the class log-probability when the cited units are removed
+            (``log p(all) - log p(without cited)``, nats): a confident class's drop does not vanish in it.
+        log_sufficiency: ``log p(cited alone) - log p(all)`` (0: the cited units alone keep it all).
+        random_log_comprehensiveness: ``log_comprehensiveness`` of the random subsets (mean over the draws).
+        random_log_sufficiency: ``log_sufficiency`` of the random subsets (mean over the draws).
         cited_units: how many units are cited.
         candidate_units: how many the model used.
     """
@@ -50,6 +59,10 @@ class FaithfulnessScore:
     sufficiency: float
     random_comprehensiveness: float
     random_sufficiency: float
+    log_comprehensiveness: float
+    log_sufficiency: float
+    random_log_comprehensiveness: float
+    random_log_sufficiency: float
     cited_units: int
     candidate_units: int
 
@@ -81,7 +94,8 @@ def measure_faithfulness(
             ``seed * 1_000_003 + i`` (the same batches give the same draws).
 
     Returns:
-        one :class:`FaithfulnessScore` per item that cites at least one unit, in order.
+        one :class:`FaithfulnessScore` per item that cites at least one unit, in order. A probability that
+        underflowed to 0 in the scorer's dtype counts as that dtype's smallest normal number in the logs.
     """
     rows: list[int] = []
     masks: list[Tensor] = []
@@ -99,10 +113,12 @@ def measure_faithfulness(
     if not scored:
         return []
     probabilities = score(select_rows(batch, rows), torch.stack(masks))
+    floor = torch.finfo(probabilities.dtype).tiny
     out = []
     per_item = 3 + 2 * draws
     for n, (_, item) in enumerate(scored):
         p = probabilities[n * per_item : (n + 1) * per_item, item.class_index].double().tolist()
+        log_p = [math.log(max(value, floor)) for value in p]
         full = max(p[0], 1e-12)
         random_removed, random_only = p[3::2], p[4::2]
         out.append(
@@ -112,6 +128,10 @@ def measure_faithfulness(
                 sufficiency=p[2] / full,
                 random_comprehensiveness=sum(p[0] - r for r in random_removed) / draws,
                 random_sufficiency=sum(r / full for r in random_only) / draws,
+                log_comprehensiveness=log_p[0] - log_p[1],
+                log_sufficiency=log_p[2] - log_p[0],
+                random_log_comprehensiveness=sum(log_p[0] - r for r in log_p[3::2]) / draws,
+                random_log_sufficiency=sum(r - log_p[0] for r in log_p[4::2]) / draws,
                 cited_units=int((item.cited & item.candidates).sum()),
                 candidate_units=int(item.candidates.sum()),
             )
@@ -135,13 +155,14 @@ class ExplanationFaithfulness(Callback):
     * ``test/faithfulness_sufficiency``: share of the class probability kept with the cited units alone;
     * ``test/faithfulness_random_comprehensiveness``, ``test/faithfulness_random_sufficiency``: the same
       for random subsets of the same size;
+    * ``test/faithfulness_{,random_}log_{comprehensiveness,sufficiency}``: the same four in the class
+      log-probability (nats): the drop ``log p(all) - log p(without)`` and ``log p(alone) - log p(all)``;
     * ``test/faithfulness_cited_units``, ``test/faithfulness_candidate_units``: units cited / used;
     * ``test/faithfulness_explanations``: explained classes scored; ``test/faithfulness_uncited``: those
       citing nothing (not in the means);
-    * ``test/faithfulness_choice_{comprehensiveness,sufficiency,random_comprehensiveness,random_sufficiency}``
-      and ``test/faithfulness_choice_explanations``: the same means over the explanations that leave at
-      least one candidate uncited (only the cited-vs-random ratio of these can differ from 1); absent when
-      there are none.
+    * ``test/faithfulness_choice_*`` (the eight above) and ``test/faithfulness_choice_explanations``: the
+      same means over the explanations that leave at least one candidate uncited (only the cited-vs-random
+      ratio of these can differ from 1); absent when there are none.
 
     Args:
         output_path: JSON summary written on rank zero (``None``: none); the same numbers as logged.
@@ -160,7 +181,7 @@ class ExplanationFaithfulness(Callback):
         self.draws = draws
         self.seed = seed
         self.summary: dict[str, float] = {}
-        self._totals = torch.zeros(len(_KEYS) + 2 + len(_CHOICE_KEYS) + 1, dtype=torch.float64)
+        self._totals = torch.zeros(len(_KEYS) + 2 + len(_SCORE_KEYS) + 1, dtype=torch.float64)
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if not callable(getattr(pl_module, "score_with_evidence", None)):
@@ -189,8 +210,8 @@ class ExplanationFaithfulness(Callback):
         for s in scores:
             self._totals[: len(_KEYS)] += torch.tensor([float(getattr(s, key)) for key in _KEYS])
             if s.cited_units < s.candidate_units:
-                self._totals[choice : choice + len(_CHOICE_KEYS)] += torch.tensor(
-                    [float(getattr(s, key)) for key in _CHOICE_KEYS]
+                self._totals[choice : choice + len(_SCORE_KEYS)] += torch.tensor(
+                    [float(getattr(s, key)) for key in _SCORE_KEYS]
                 )
                 self._totals[-1] += 1
         self._totals[len(_KEYS)] += len(scores)
@@ -204,7 +225,7 @@ class ExplanationFaithfulness(Callback):
         with_choice = float(totals[-1])
         if with_choice:
             choice = len(_KEYS) + 2
-            for i, key in enumerate(_CHOICE_KEYS):
+            for i, key in enumerate(_SCORE_KEYS):
                 summary[f"choice_{key}"] = float(totals[choice + i]) / with_choice
             summary["choice_explanations"] = with_choice
         self.summary = summary

@@ -38,8 +38,9 @@ class EvidenceStep:
         start: first frame (or time step) where it holds.
         end: last frame where it holds.
         score: confidence / similarity of this step (LaIAR: cosine similarity of the named triplet).
-        attribution: drop in the explained class's probability when this step's tokens are removed
-            (``None`` where not measured, e.g. the record-level steps).
+        attribution: drop in the explained class's score when this step's units are removed (LaIAR: its
+            log-odds; LVLM-VAR: its log-probability, nats), ``None`` where not measured (the record-level
+            steps, LVLM-VAR's generated citations).
         object: the object the step is about (LaIAR: ``"box"``; empty for a narrative segment).
         relation: the relation it names (LaIAR: ``"holding"``; empty for a narrative segment).
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,22 @@ def test_comprehensiveness_and_sufficiency_have_their_known_values() -> None:
     hits = scored.random_comprehensiveness / 0.8 * 4
     assert hits == pytest.approx(round(hits))
     assert scored.random_sufficiency == pytest.approx((hits * 0.9 + (4 - hits) * 0.1) / 4 / 0.9)
+    # the same in the class log-probability: log(0.9 / 0.1) without the token, nothing lost with it alone
+    assert scored.log_comprehensiveness == pytest.approx(math.log(9.0))
+    assert scored.log_sufficiency == pytest.approx(0.0)
+    assert scored.random_log_comprehensiveness == pytest.approx(hits * math.log(9.0) / 4)
+    assert scored.random_log_sufficiency == pytest.approx((4 - hits) * -math.log(9.0) / 4)
+
+
+def test_an_underflowed_probability_counts_as_the_smallest_normal_number() -> None:
+    class Vanishing:
+        def score_with_evidence(self, batch: dict[str, Tensor], keep_mask: Tensor) -> Tensor:
+            used = keep_mask[:, 2, 0].float()
+            return torch.stack([used, 1.0 - used], dim=-1)  # class 0 is gone without token (2, 0)
+
+    batch, items = _items()
+    (scored,) = measure_faithfulness(Vanishing().score_with_evidence, batch, items[:1], draws=2, seed=0)
+    assert scored.log_comprehensiveness == pytest.approx(-math.log(torch.finfo(torch.float32).tiny))
 
 
 def test_random_baseline_is_seeded_and_reproducible() -> None:
@@ -214,6 +231,9 @@ def test_callback_logs_and_writes_the_summary(tmp_path: Path) -> None:
     assert summary["comprehensiveness"] == pytest.approx(0.8) and summary["sufficiency"] == pytest.approx(1.0)
     assert (summary["explanations"], summary["uncited"]) == (1.0, 1.0)
     assert module.logged["test/faithfulness_comprehensiveness"] == pytest.approx(0.8)
+    assert summary["log_comprehensiveness"] == pytest.approx(math.log(9.0))
+    assert summary["choice_log_comprehensiveness"] == pytest.approx(math.log(9.0))
+    assert module.logged["test/faithfulness_random_log_sufficiency"] <= 0.0
     assert summary["choice_explanations"] == 1.0 and summary["choice_comprehensiveness"] == pytest.approx(0.8)
     # citing every candidate leaves no choice: in the means, not in the choice means
     everything = items[0].candidates

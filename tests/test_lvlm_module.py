@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 from lightning.pytorch import Callback, Trainer
-from lvlm_helpers import VST_FRAMES, tiny_config
+from lvlm_helpers import VST_FRAMES, narratives, tiny_config
 from vst_synthetic_motions import CLASS_NAMES, synthetic_batches
 
 from lvlm_var.explanation import ExplanationRecord
@@ -138,7 +138,8 @@ def test_test_and_predict_outputs_carry_tokens_and_explanations(trained, tmp_pat
     batch = next(iter(_batches(4, seed=3)))
     module.eval()
     everything = module.score_with_evidence(batch, torch.ones(4, 64, dtype=torch.bool))
-    assert torch.allclose(everything, collector.outputs[0]["scores"].float().softmax(-1), atol=1e-4)
+    assert everything.dtype == torch.float64
+    assert torch.allclose(everything, collector.outputs[0]["scores"].double().softmax(-1), atol=1e-4)
     # the tiny LLM is saturated: removed segments show in the log-probabilities of the other classes
     fewer = module.score_with_evidence(batch, torch.zeros(4, 64, dtype=torch.bool))
     assert not torch.allclose(fewer.clamp(min=1e-30).log(), everything.clamp(min=1e-30).log(), atol=1e-3)
@@ -146,14 +147,20 @@ def test_test_and_predict_outputs_carry_tokens_and_explanations(trained, tmp_pat
         module.score_with_evidence(batch, torch.ones(4, 0, dtype=torch.bool))
 
 
-def test_text_and_evidence_agree_on_the_generated_citations(trained):
+def _hand_narrated(module):
+    """A batch of the three narratives of ``lvlm_helpers.narratives`` (3, 1 and 4 segments)."""
+    clips = narratives()
+    batch = {"name": [f"clip{i}" for i in range(len(clips))], "label": torch.tensor([0, 1, 2])}
+    return batch, clips, [module.prompts.encode_prompt(n) for n in clips]
+
+
+@pytest.mark.parametrize("source", ["attribution", "generation"])
+def test_text_and_evidence_agree_on_the_citations(trained, monkeypatch, source):
     module, _, _ = trained
-    batch = next(iter(_batches(4, seed=3)))
-    narratives = module.narratives(batch["skeleton"])
-    prompts = [module.prompts.encode_prompt(n) for n in narratives]
-    scores = module.score(prompts)
-    records, cited_evidence = module.explain(batch, narratives, prompts, scores)
-    for record, cited, narrative in zip(records, cited_evidence, narratives, strict=True):
+    monkeypatch.setattr(module, "config", dataclasses.replace(module.config, explanation_source=source))
+    batch, clips, prompts = _hand_narrated(module)
+    records, cited_evidence = module.explain(batch, clips, prompts, module.score(prompts))
+    for record, cited, narrative in zip(records, cited_evidence, clips, strict=True):
         indices = cited_segments(record.text, narrative)
         assert [s.text for s in record.evidence] == [
             f"{narrative.segments[i].citation(i + 1)} {narrative.segments[i].name}" for i in indices
@@ -161,6 +168,29 @@ def test_text_and_evidence_agree_on_the_generated_citations(trained):
         # what the faithfulness callback removes is what the text cites
         assert cited.cited.nonzero().flatten().tolist() == sorted(indices)
         assert int(cited.candidates.sum()) == len(narrative.segments)
+        if source == "attribution":  # always a reason, at most max_cited_segments, with its drop in nats
+            assert 1 <= len(indices) <= module.config.max_cited_segments and indices == sorted(indices)
+            assert all(isinstance(s.attribution, float) for s in record.evidence)
+        else:
+            assert all(s.attribution is None for s in record.evidence)
+
+
+def test_attribution_cites_the_segment_the_class_depends_on(trained, monkeypatch):
+    """With the LLM's scoring replaced by a hand-built one (class 0 reads 6 nats more while a clip's first
+    segment is in its narrative, class 1 is 3, the others 0), each clip cites its first segment alone."""
+    module, _, _ = trained
+    batch, clips, prompts = _hand_narrated(module)
+
+    def hand_built(variants):
+        rows = [[6.0 * any(s.start == 0 for s in n.segments), 3.0] for n in variants]
+        return torch.nn.functional.pad(torch.tensor(rows), (0, len(CLASS_NAMES) - 2))
+
+    monkeypatch.setattr(module, "score_narratives", hand_built)
+    records, cited_evidence = module.explain(batch, clips, prompts, hand_built(clips))
+    for record, cited in zip(records, cited_evidence, strict=True):
+        assert cited.cited.nonzero().flatten().tolist() == [0] and cited.class_index == 0
+        assert record.text == f"{CLASS_NAMES[0]} {LABEL_END} {record.evidence[0].text}."
+        assert record.evidence[0].attribution > 2.0
 
 
 def test_configure_model_twice_keeps_the_backbone(trained):

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["QUANTIZATIONS", "TOKEN_ROUTES", "DTYPES", "TINY_LLAVA_ID", "LoRAConfig", "LLMClassifierConfig"]
+__all__ = [
+    "QUANTIZATIONS",
+    "TOKEN_ROUTES",
+    "DTYPES",
+    "EXPLANATION_SOURCES",
+    "TINY_LLAVA_ID",
+    "LoRAConfig",
+    "LLMClassifierConfig",
+]
 
 QUANTIZATIONS: tuple[str, ...] = ("none", "nf4", "int8")
+EXPLANATION_SOURCES: tuple[str, ...] = ("attribution", "generation")
 TOKEN_ROUTES: tuple[str, ...] = ("new_tokens", "existing_vocab")
 DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
 # The model_id of the in-code tiny LLaVA (lvlm_var.lvlm.tiny_llava): built on first use, never downloaded.
@@ -72,7 +81,17 @@ class LLMClassifierConfig:
         question: asked after the narrative; the answer starts with the class name.
         score_chunk_size: (clip, class) continuations scored per forward pass; bounds the memory of
             the copied prompt cache.
-        explanation_max_new_tokens: generated explanation length after the predicted label.
+        explanation_source: where a test / predict explanation's citations come from. ``"attribution"``:
+            the segments the classifier itself used for the predicted class, by exact leave-one-segment-out
+            (:mod:`~lvlm_var.lvlm.attribution`); ``"generation"`` (the paper's): the segments the LLM's
+            generated "because ..." cites. Either way the text is rendered from the cited segments.
+        min_attribution: with ``"attribution"``, a segment is cited when leaving it out lowers the
+            predicted class's log-probability (log-softmax over the classes) by more than this, in nats;
+            the largest drop is cited even below it (so with ``max_cited_segments`` 1 this has no effect).
+        max_cited_segments: with ``"attribution"``, the most segments an explanation cites. 1 (the
+            segment whose removal costs the class most) was the most faithful on training clips of two
+            seeds; see :mod:`~lvlm_var.lvlm.attribution`.
+        explanation_max_new_tokens: generated explanation length after the predicted label (``"generation"``).
         explanation_segments: narrative segments a training explanation cites (by index and time span):
             those whose action tokens speak most for the true class (the VST's bag-of-codes probe).
         top_k: predictions kept in an explanation record.
@@ -95,6 +114,9 @@ class LLMClassifierConfig:
     )
     question: str = "Which action is the person performing, and why?"
     score_chunk_size: int = 64
+    explanation_source: str = "attribution"
+    min_attribution: float = 1.0
+    max_cited_segments: int = 1
     explanation_max_new_tokens: int = 32
     explanation_segments: int = 1
     top_k: int = 5
@@ -107,6 +129,7 @@ class LLMClassifierConfig:
         _check_choice("token_route", self.token_route, TOKEN_ROUTES)
         _check_choice("dtype", self.dtype, DTYPES)
         _check_choice("attn_implementation", self.attn_implementation, ("sdpa", "eager"))
+        _check_choice("explanation_source", self.explanation_source, EXPLANATION_SOURCES)
         if not self.model_id:
             raise ValueError("model_id is empty; give a LLaVA model directory or hub id")
         if self.lr <= 0:
@@ -119,6 +142,12 @@ class LLMClassifierConfig:
             raise ValueError(
                 f"explanation_max_new_tokens must be >= 0, got {self.explanation_max_new_tokens}"
             )
+        if not 0.0 <= self.min_attribution < float("inf"):
+            raise ValueError(
+                f"min_attribution must be a finite number of nats >= 0, got {self.min_attribution}"
+            )
+        if self.max_cited_segments < 1:
+            raise ValueError(f"max_cited_segments must be >= 1, got {self.max_cited_segments}")
         if self.explanation_segments < 1:
             raise ValueError(f"explanation_segments must be >= 1, got {self.explanation_segments}")
         if self.top_k < 1:

@@ -15,6 +15,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from lvlm_var.batches import SkeletonBatch
 from lvlm_var.explanation import CitedEvidence, ClassExplanation, EvidenceStep, ExplanationRecord
+from lvlm_var.lvlm.attribution import cite_attributed, segment_attribution, segment_evidence
 from lvlm_var.lvlm.config import LLMClassifierConfig
 from lvlm_var.lvlm.generation import generate_continuations
 from lvlm_var.lvlm.loading import load_backbone
@@ -196,10 +197,10 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
 
     @torch.no_grad()
     def score_with_evidence(self, batch: SkeletonBatch, keep_mask: Tensor) -> Tensor:
-        """``(B, C)`` class probabilities (softmax of the class log-likelihoods) when the LLM reads only
-        the narrative segments of ``keep_mask`` (``(B, S)`` bool, segment order; ``S`` at least the
-        longest narrative): the :class:`~lvlm_var.explanation.EvidenceScorer` interface, a narrative
-        segment being the unit.
+        """``(B, C)`` float64 class probabilities (softmax of the class log-likelihoods; float64 so that
+        their logs stay exact for a confident class) when the LLM reads only the narrative segments of
+        ``keep_mask`` (``(B, S)`` bool, segment order; ``S`` at least the longest narrative): the
+        :class:`~lvlm_var.explanation.EvidenceScorer` interface, a narrative segment being the unit.
 
         Raises:
             ValueError: ``keep_mask`` has fewer columns than a narrative has segments.
@@ -215,7 +216,38 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
             ActionNarrative(tuple(s for s, keep in zip(n.segments, row.tolist(), strict=False) if keep))
             for n, row in zip(narratives, keep_mask, strict=True)
         ]
-        return self.score([self.prompts.encode_prompt(n) for n in kept]).float().softmax(-1)
+        return self.score_narratives(kept).double().softmax(-1)
+
+    def score_narratives(self, narratives: list[ActionNarrative]) -> Tensor:
+        """``(N, C)`` class log-likelihoods after the prompts of ``narratives``."""
+        return self.score([self.prompts.encode_prompt(n) for n in narratives])
+
+    def cite(
+        self, narratives: list[ActionNarrative], prompts: list[EncodedPrompt], scores: Tensor
+    ) -> tuple[list[list[int]], list[Tensor] | None]:
+        """The segments each clip's explanation of its predicted class cites (``config.explanation_source``).
+
+        Returns:
+            per clip the cited 0-based segment indices (attribution: temporal order; generation: order of
+            citation), and per clip the ``(S,)`` attributions in nats (``None`` for generation).
+        """
+        if self.config.explanation_source == "generation":
+            return self.generated_citations(narratives, prompts, scores), None
+        drops = segment_attribution(self.score_narratives, narratives, scores, scores.argmax(-1).tolist())
+        cfg = self.config
+        return [cite_attributed(d, cfg.min_attribution, cfg.max_cited_segments) for d in drops], drops
+
+    def generated_citations(
+        self, narratives: list[ActionNarrative], prompts: list[EncodedPrompt], scores: Tensor
+    ) -> list[list[int]]:
+        """Per clip, the segments the LLM's "because ..." generated after its predicted label cites."""
+        generated = generate_continuations(
+            self.llm,
+            self.tokenizer,
+            [p.ids + self.label_ids[y] for p, y in zip(prompts, scores.argmax(-1).tolist(), strict=True)],
+            self.config.explanation_max_new_tokens,
+        )
+        return [cited_segments(text, n) for text, n in zip(generated, narratives, strict=True)]
 
     def explain(
         self,
@@ -224,38 +256,34 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
         prompts: list[EncodedPrompt],
         scores: Tensor,
     ) -> tuple[list[ExplanationRecord], list[CitedEvidence]]:
-        """Generate "because ..." after each predicted label and pack one record per clip.
+        """Cite the segments behind each predicted label (:meth:`cite`) and pack one record per clip.
 
         Returns:
-            The records (text and evidence: the segments the generation cited, ``[N] (a.b-c.d s) name``)
-            and, per clip, the :class:`~lvlm_var.explanation.CitedEvidence` of its predicted class over
-            ``(S,)`` narrative segments, ``S`` the batch's longest narrative.
+            The records (text and evidence: the cited segments, ``[N] (a.b-c.d s) name``, with their
+            attribution when ``explanation_source`` is ``"attribution"``) and, per clip, the
+            :class:`~lvlm_var.explanation.CitedEvidence` of its predicted class over ``(S,)`` narrative
+            segments, ``S`` the batch's longest narrative.
         """
         preds = scores.argmax(-1).tolist()
-        generated = generate_continuations(
-            self.llm,
-            self.tokenizer,
-            [p.ids + self.label_ids[y] for p, y in zip(prompts, preds, strict=True)],
-            self.config.explanation_max_new_tokens,
-        )
+        citations, drops = self.cite(narratives, prompts, scores)
         probabilities = scores.float().softmax(-1)
         top = probabilities.topk(min(self.config.top_k, len(self.class_names)), dim=-1)
         labels = batch["label"].tolist() if "label" in batch else [None] * len(prompts)
         records, cited_evidence = [], []
         width = max(len(n.segments) for n in narratives)
-        for row, (narrative, prompt) in enumerate(zip(narratives, prompts, strict=True)):
-            # The record shows what the generation cited, rendered from the narrative: text and evidence
-            # are the same segments by construction.
-            cited = cited_segments(generated[row], narrative)
+        for row, (narrative, prompt, cited) in enumerate(zip(narratives, prompts, citations, strict=True)):
+            # The text is rendered from the cited segments: text and evidence are the same by construction.
             because = self.prompts.explanation_text(narrative, cited)
             steps = [
-                EvidenceStep(f"{s.citation(i + 1)} {s.name}", s.start, s.start + s.length - 1)
-                for i, s in ((i, narrative.segments[i]) for i in cited)
+                EvidenceStep(
+                    f"{narrative.segments[i].citation(i + 1)} {narrative.segments[i].name}",
+                    narrative.segments[i].start,
+                    narrative.segments[i].start + narrative.segments[i].length - 1,
+                    attribution=None if drops is None else float(drops[row][i]),
+                )
+                for i in cited
             ]
-            candidates = torch.arange(width) < len(narrative.segments)
-            cited_mask = torch.zeros(width, dtype=torch.bool)
-            cited_mask[cited] = True
-            cited_evidence.append(CitedEvidence(row, preds[row], cited_mask, candidates))
+            cited_evidence.append(segment_evidence(row, preds[row], cited, narrative, width))
             name, probability = self.class_names[preds[row]], float(probabilities[row, preds[row]])
             sentence = f"{name} ({probability:.2f}): {because}"
             records.append(

@@ -71,12 +71,20 @@ def train_language_branch(
         object_class_names=datamodule.object_classes,
         relation_names=datamodule.relationship_classes,
         encoder=dict(
-            feature_dim=8, part_dim=64, embed_dim=64, box_map=False, global_context=False,
+            feature_dim=8,
+            part_dim=64,
+            embed_dim=64,
+            box_map=False,
+            global_context=False,
             semantic_norm=semantic_norm,
         ),
         dtformer=dict(
-            dim=64, depth=2, num_heads=4, num_frames=datamodule.frames_per_video,
-            max_pairs=datamodule.max_pairs, dropout=dropout,
+            dim=64,
+            depth=2,
+            num_heads=4,
+            num_frames=datamodule.frames_per_video,
+            max_pairs=datamodule.max_pairs,
+            dropout=dropout,
         ),
         cross_modal_head=False,
         head_prior=1.0 / classes,
@@ -86,7 +94,8 @@ def train_language_branch(
         model.language_former.temporal_embed.data.zero_()
         model.language_former.temporal_embed.requires_grad_(False)
     parameters = [
-        p for name, p in model.named_parameters()
+        p
+        for name, p in model.named_parameters()
         if name.startswith(("semantic_", "language_")) and p.requires_grad
     ]
     optimizer = torch.optim.AdamW(

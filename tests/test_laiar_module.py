@@ -270,6 +270,7 @@ def test_language_warm_start_trains_the_language_model_alone_on_every_token() ->
     expected = classification_loss(model.forward_head(language, "language"), batch["labels"], True)
     torch.testing.assert_close(output["loss"], expected)
 
+
 @pytest.mark.parametrize("supervision", ["samples", "probabilities"])
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
 def test_selection_losses_read_the_chosen_signal(supervision: str) -> None:

@@ -122,8 +122,7 @@ def test_semantic_init_std_sets_how_far_apart_triplets_start(std: float, low: fl
 
 @pytest.mark.parametrize("std", [0.02, 1.0])
 def test_semantic_norm_makes_the_start_independent_of_the_embedding_scale(std: float) -> None:
-    config = replace(TINY_ENCODER, semantic_init_std=std)
-    assert config.semantic_norm  # the default
+    config = replace(TINY_ENCODER, semantic_init_std=std, semantic_norm=True)
     assert _mean_triplet_cosine(config) < 0.7
     features = SemanticRelationEncoder(config)(torch.tensor([1]), torch.eye(config.num_relations)[:1])
     torch.testing.assert_close(features.std(-1, unbiased=False), torch.ones(1), atol=0.05, rtol=0)

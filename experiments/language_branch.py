@@ -71,7 +71,7 @@ def train_language_branch(
         object_class_names=datamodule.object_classes,
         relation_names=datamodule.relationship_classes,
         encoder=dict(
-            feature_dim=8,
+            feature_dim=datamodule.feature_dim,  # unused by this branch; as the CLI links it
             part_dim=64,
             embed_dim=64,
             box_map=False,

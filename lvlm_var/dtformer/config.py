@@ -76,7 +76,7 @@ class RelationEncoderConfig:
         semantic_norm: LayerNorm over each Eq. 2 feature ``[s_i, r_ij, s_j]`` before the joint-space
             projection ``f_s``, as BERT normalises its summed embeddings, so the initial std no longer
             sets the tokens' scale. On the synthetic Charades preset the language branch alone reached
-            test mAP 0.191 in 6 epochs with it, 0.102 without (0.163 at std 1), but the same 0.41 in 20
+            test mAP 0.193 in 6 epochs with it, 0.100 without (0.163 at std 1), but the same 0.4 in 20
             (README, Charades scale): a faster start, not a better model. Off by default, so the results
             measured without it stand; ``synthetic_charades_laiar.yaml`` turns it on.
     """

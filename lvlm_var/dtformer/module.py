@@ -45,11 +45,12 @@ def _as_config(kind: type[_Config], value: _Config | dict[str, Any]) -> _Config:
 class LaIARModule(RandomStateCheckpointing, LightningModule):
     """LaIAR on Lightning.
 
-    Training runs both branches and optimises Eq. 11, logging ``train/loss``, ``train/loss_cls``,
-    ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``, ``train/loss_tss``,
-    ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the
-    video branch only (dropping unselected tokens unless ``model.dtformer.drop_at_eval=False``) and log
-    ``{stage}/loss``
+    Training runs both branches and optimises Eq. 11 (after ``optim.language_warmup_epochs`` epochs of the
+    language model alone on ``L_s``, which log ``train/loss`` and ``train/loss_s``), logging ``train/loss``,
+    ``train/loss_cls``, ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``,
+    ``train/loss_tss``, ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test
+    and predict run the video branch only (dropping unselected tokens unless
+    ``model.dtformer.drop_at_eval=False``) and log ``{stage}/loss``
     (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision over all classes, a
     class without positives counted as 0) and ``{stage}/mAP_present`` (over the classes with a positive,
     warning once with their names when some have none), or ``{stage}/mAR``

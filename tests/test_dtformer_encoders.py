@@ -77,6 +77,8 @@ def test_training_and_explanation_config_checks() -> None:
         OptimConfig(lr=0)
     with pytest.raises(ValueError, match="OptimConfig.weight_decay must be >= 0, got -1"):
         OptimConfig(weight_decay=-1)
+    with pytest.raises(ValueError, match="OptimConfig.language_warmup_epochs must be >= 0, got -2"):
+        OptimConfig(language_warmup_epochs=-2)
     with pytest.raises(ValueError, match="LaIARLossConfig.selection_supervision must be 'samples' or"):
         LaIARLossConfig(selection_supervision="soft")
     with pytest.raises(ValueError, match="ExplainConfig.top_k must be >= 1, got 0"):
@@ -99,7 +101,7 @@ def test_visual_and_semantic_encoders_shapes() -> None:
     features = [torch.randn(2, 4, 3, config.feature_dim) for _ in range(3)]
     out = visual(*features, torch.rand(2, 4, 3, 8))
     assert out.shape == (2, 4, 3, 3 * config.part_dim) == (2, 4, 3, visual.out_dim)
-    semantic = SemanticRelationEncoder(config)
+    semantic = SemanticRelationEncoder(replace(config, semantic_norm=False))  # Eq. 2's raw parts
     relations = torch.zeros(2, 4, 3, config.num_relations)
     relations[0, 0, 0, :2] = 1.0
     s = semantic(torch.randint(config.num_object_classes, (2, 4, 3)), relations)
@@ -112,10 +114,23 @@ def test_visual_and_semantic_encoders_shapes() -> None:
 
 @pytest.mark.parametrize(("std", "low", "high"), [(0.02, 0.9, 1.0), (1.0, 0.0, 0.7)])
 def test_semantic_init_std_sets_how_far_apart_triplets_start(std: float, low: float, high: float) -> None:
-    # nothing normalises the Eq. 2 embeddings before the joint-space projection: at BERT's std 0.02 its
-    # bias dominates and every (object, relation) triplet starts in one direction; at std 1 they differ
+    # without the LayerNorm before the joint-space projection, at BERT's std 0.02 its bias dominates and
+    # every (object, relation) triplet starts in one direction; at std 1 they differ
+    assert _mean_triplet_cosine(replace(TINY_ENCODER, semantic_init_std=std, semantic_norm=False)) > low
+    assert _mean_triplet_cosine(replace(TINY_ENCODER, semantic_init_std=std, semantic_norm=False)) < high
+
+
+@pytest.mark.parametrize("std", [0.02, 1.0])
+def test_semantic_norm_makes_the_start_independent_of_the_embedding_scale(std: float) -> None:
+    config = replace(TINY_ENCODER, semantic_init_std=std, semantic_norm=True)
+    assert _mean_triplet_cosine(config) < 0.7
+    features = SemanticRelationEncoder(config)(torch.tensor([1]), torch.eye(config.num_relations)[:1])
+    torch.testing.assert_close(features.std(-1, unbiased=False), torch.ones(1), atol=0.05, rtol=0)
+
+
+def _mean_triplet_cosine(config: RelationEncoderConfig) -> float:
+    """Mean cosine between the initial joint-space embeddings of every (object, relation) triplet."""
     torch.manual_seed(0)
-    config = replace(TINY_ENCODER, semantic_init_std=std)
     semantic = SemanticRelationEncoder(config)
     joint = JointSpaceEncoder(semantic.out_dim, config.embed_dim, 4, 4)
     object_class = torch.arange(config.num_object_classes).repeat_interleave(config.num_relations)
@@ -123,8 +138,7 @@ def test_semantic_init_std_sets_how_far_apart_triplets_start(std: float, low: fl
     with torch.no_grad():
         tokens = torch.nn.functional.normalize(joint.embed_tokens(semantic(object_class, multi_hot)), dim=-1)
     count = len(tokens)
-    mean_cosine = ((tokens @ tokens.T).sum() - count) / (count * count - count)
-    assert low < mean_cosine < high
+    return float(((tokens @ tokens.T).sum() - count) / (count * count - count))
 
 
 def test_semantic_encoder_rejects_bad_vocabulary() -> None:

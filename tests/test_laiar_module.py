@@ -11,6 +11,7 @@ from lightning import Trainer, seed_everything
 from torch.utils.data import DataLoader
 
 from lvlm_var.dtformer import LaIARModule
+from lvlm_var.dtformer.losses import classification_loss
 from lvlm_var.explanation import ExplanationRecord
 
 # ``one_cpu_thread`` is imported as a fixture.
@@ -247,6 +248,27 @@ def test_selection_warm_up_keeps_every_token_and_spares_the_selectors() -> None:
         assert module._evaluate(batch, "val", explain=False)["tokens_kept"].sum() < batch["mask"].sum()
     with pytest.raises(ValueError, match="selection_warmup_epochs must be >= 0, got -1"):
         LaIARModule(**tiny_module_kwargs(selection_warmup_epochs=-1))
+
+
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
+def test_language_warm_start_trains_the_language_model_alone_on_every_token() -> None:
+    seed_everything(0)
+    module = LaIARModule(**tiny_module_kwargs(language_warmup_epochs=1, keep_ratio=0.3))
+    batch = random_batch(batch_size=4)
+    output = module.training_step(batch, 0)  # epoch 0 < 1: the language model alone
+    output["loss"].backward()
+    torch.testing.assert_close(output["tokens_kept"], output["tokens_total"])
+    model = module.model
+    taught = {model.semantic_encoder, model.semantic_joint, model.language_former, model.language_head}
+    taught_ids = {id(p) for part in taught for p in part.parameters()}
+    for name, parameter in module.named_parameters():
+        if id(parameter) not in taught_ids:
+            assert parameter.grad is None, name
+        elif ".selector." not in name:  # the selectors sit out the warm start: every token is kept
+            assert parameter.grad is not None, name
+    language = model.forward_features(batch, "language", select=False)
+    expected = classification_loss(model.forward_head(language, "language"), batch["labels"], True)
+    torch.testing.assert_close(output["loss"], expected)
 
 
 @pytest.mark.parametrize("supervision", ["samples", "probabilities"])

@@ -45,11 +45,12 @@ def _as_config(kind: type[_Config], value: _Config | dict[str, Any]) -> _Config:
 class LaIARModule(RandomStateCheckpointing, LightningModule):
     """LaIAR on Lightning.
 
-    Training runs both branches and optimises Eq. 11, logging ``train/loss``, ``train/loss_cls``,
-    ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``, ``train/loss_tss``,
-    ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test and predict run the
-    video branch only (dropping unselected tokens unless ``model.dtformer.drop_at_eval=False``) and log
-    ``{stage}/loss``
+    Training runs both branches and optimises Eq. 11 (after ``optim.language_warmup_epochs`` epochs of the
+    language model alone on ``L_s``, which log ``train/loss`` and ``train/loss_s``), logging ``train/loss``,
+    ``train/loss_cls``, ``train/loss_v``, ``train/loss_s`` and, when enabled, ``train/loss_sim``,
+    ``train/loss_tss``, ``train/loss_xm``, ``train/loss_ratio``, ``train/logit_scale``. Validation, test
+    and predict run the video branch only (dropping unselected tokens unless
+    ``model.dtformer.drop_at_eval=False``) and log ``{stage}/loss``
     (``L_v``) and the metrics: ``{stage}/mAP`` (multi-label, macro average precision over all classes, a
     class without positives counted as 0) and ``{stage}/mAP_present`` (over the classes with a positive,
     warning once with their names when some have none), or ``{stage}/mAR``
@@ -127,6 +128,9 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
         return self.model(batch)
 
     def training_step(self, batch: SceneGraphBatch, batch_idx: int) -> dict[str, Tensor]:
+        self._count_relations(batch)
+        if self.current_epoch < self.optim_config.language_warmup_epochs:
+            return self._language_warmup_step(batch)
         select = self.current_epoch >= self.optim_config.selection_warmup_epochs
         video = self.model.forward_features(batch, "video", select=select)
         language = self.model.forward_features(batch, "language", select=select)
@@ -146,7 +150,19 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
             language_keep=self._supervised_selection(language),
             video_to_language_logits=video_to_language,
         )
-        self._count_relations(batch)
+        self._log_train(terms, batch)
+        return {"loss": terms["loss"], **self._retention(video.former, batch["mask"])}
+
+    def _language_warmup_step(self, batch: SceneGraphBatch) -> dict[str, Tensor]:
+        """``L_s`` alone, every token kept: the teacher's warm start (``optim.language_warmup_epochs``)."""
+        language = self.model.forward_features(batch, "language", select=False)
+        loss = classification_loss(
+            self.model.forward_head(language, "language"), batch["labels"], self.loss_config.multi_label
+        )
+        self._log_train({"loss_s": loss, "loss": loss}, batch)
+        return {"loss": loss, **self._retention(language.former, batch["mask"])}
+
+    def _log_train(self, terms: dict[str, Tensor], batch: SceneGraphBatch) -> None:
         batch_size = batch["mask"].shape[0]
         for name, value in terms.items():
             self.log(
@@ -158,7 +174,6 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
                 batch_size=batch_size,
                 prog_bar=name == "loss",
             )
-        return {"loss": terms["loss"], **self._retention(video.former, batch["mask"])}
 
     @torch.no_grad()
     def _count_relations(self, batch: SceneGraphBatch) -> None:

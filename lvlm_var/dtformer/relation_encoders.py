@@ -105,6 +105,7 @@ class SemanticRelationEncoder(nn.Module):
         self.relation = nn.Parameter(torch.randn(config.num_relations, config.part_dim) * std)
         self.object = nn.Embedding(config.num_object_classes, config.part_dim)
         nn.init.normal_(self.object.weight, std=std)
+        self.norm = nn.LayerNorm(self.out_dim) if config.semantic_norm else None
 
     @property
     def out_dim(self) -> int:
@@ -136,4 +137,5 @@ class SemanticRelationEncoder(nn.Module):
         relation_weights = relations / relations.sum(-1, keepdim=True).clamp(min=1.0)
         relation = relation_weights @ self.relation
         subject = self.subject.expand_as(relation)
-        return torch.cat([subject, relation, self.object(object_class)], dim=-1)
+        features = torch.cat([subject, relation, self.object(object_class)], dim=-1)
+        return features if self.norm is None else self.norm(features)

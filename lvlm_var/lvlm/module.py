@@ -276,12 +276,12 @@ class LVLMClassifierModule(RandomStateCheckpointing, LightningModule):
             because = self.prompts.explanation_text(narrative, cited)
             steps = [
                 EvidenceStep(
-                    f"{narrative.segments[i].citation(i + 1)} {narrative.segments[i].name}",
-                    narrative.segments[i].start,
-                    narrative.segments[i].start + narrative.segments[i].length - 1,
+                    s.cited(i + 1),
+                    s.start,
+                    s.start + s.length - 1,
                     attribution=None if drops is None else float(drops[row][i]),
                 )
-                for i in cited
+                for i, s in ((i, narrative.segments[i]) for i in cited)
             ]
             cited_evidence.append(segment_evidence(row, preds[row], cited, narrative, width))
             name, probability = self.class_names[preds[row]], float(probabilities[row, preds[row]])

@@ -102,7 +102,7 @@ class PromptBuilder:
     def explanation_text(narrative: ActionNarrative, cited: list[int]) -> str:
         """The explanation after ``because``, citing segments ``cited`` (0-based) of ``narrative``, e.g.
         ``"[1] (0.0-0.4 s) right arm rises, then [2] (0.4-1.6 s) right hand moves to and fro."``."""
-        steps = [f"{narrative.segments[i].citation(i + 1)} {narrative.segments[i].name}" for i in cited]
+        steps = [narrative.segments[i].cited(i + 1) for i in cited]
         return ", then ".join(steps) + "." if steps else ""
 
     def encode_target(self, class_name: str, label: int, narrative: ActionNarrative) -> list[int]:

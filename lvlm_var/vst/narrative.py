@@ -63,6 +63,10 @@ class NarrativeSegment:
         """How an explanation cites this segment, the ``index``-th (1-based): ``"[2] (0.4-1.2 s)"``."""
         return f"[{index}] ({self.span})"
 
+    def cited(self, index: int) -> str:
+        """This segment as an explanation states it, the ``index``-th: ``"[2] (0.4-1.2 s) name"``."""
+        return f"{self.citation(index)} {self.name}"
+
 
 @dataclass(frozen=True)
 class ActionNarrative:

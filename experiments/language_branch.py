@@ -9,6 +9,7 @@ not in the video (one action an object), so a model blind to order sits at the s
 frequencies alone give (about 0.72 here)::
 
     python -m experiments.language_branch --epochs 6 [--no-semantic-norm] [--no-temporal-embedding]
+        [--readout token_max] [--rotary-time]
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def train_language_branch(
     semantic_norm: bool = True,
     temporal_embedding: bool = True,
     dropout: float = 0.1,
+    readout: str = "class_token",
+    rotary_time: bool = False,
 ) -> list[dict[str, float]]:
     """Train the language model alone; one record (``loss``, ``mAP``, ``order``) per epoch."""
     datamodule.prepare_data()
@@ -85,6 +88,8 @@ def train_language_branch(
             num_frames=datamodule.frames_per_video,
             max_pairs=datamodule.max_pairs,
             dropout=dropout,
+            readout=readout,
+            rotary_time=rotary_time,
         ),
         cross_modal_head=False,
         head_prior=1.0 / classes,
@@ -144,11 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-semantic-norm", dest="semantic_norm", action="store_false")
     parser.add_argument("--no-temporal-embedding", dest="temporal_embedding", action="store_false")
+    parser.add_argument("--readout", choices=("class_token", "token_max"), default="class_token")
+    parser.add_argument("--rotary-time", action="store_true")
     args = parser.parse_args(argv)
     torch.manual_seed(args.seed)
     datamodule = ActionGenomeDataModule(args.data, frames_per_video=8, max_pairs=11, batch_size=32)
     train_language_branch(
-        datamodule, args.epochs, args.lr, args.semantic_norm, args.temporal_embedding, args.dropout
+        datamodule,
+        args.epochs,
+        args.lr,
+        args.semantic_norm,
+        args.temporal_embedding,
+        args.dropout,
+        args.readout,
+        args.rotary_time,
     )
     return 0
 

@@ -54,6 +54,42 @@ def test_contrastive_loss_by_hand_and_padding_excluded() -> None:
     assert loss.logit_scale.grad is not None and loss.logit_scale.grad != 0
 
 
+def test_contrastive_positives_of_the_same_relation() -> None:
+    loss = RelationContrastiveLoss(init_temperature=0.5)  # logit scale 2
+    direction = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    visual, semantic = direction.view(1, 1, 3, 2), direction.view(1, 1, 3, 2).clone()
+    mask = torch.ones(1, 1, 3, dtype=torch.bool)
+    content = torch.tensor([[4.0, 1.0, 0.0], [4.0, 1.0, 0.0], [2.0, 0.0, 1.0]]).view(1, 1, 3, 3)
+    # tokens 0 and 1 share object and relations: each is the other's positive, token 2 the negative
+    one_of_two = -math.log(2 * math.exp(2) / (2 * math.exp(2) + 1))
+    alone = -math.log(math.exp(2) / (math.exp(2) + 2))
+    expected = (2 * one_of_two + alone) / 3
+    assert loss(visual, semantic, mask, content).item() == pytest.approx(expected, rel=1e-5)
+    pair_only = (2 * -math.log(math.exp(2) / (2 * math.exp(2) + 1)) + alone) / 3
+    assert loss(visual, semantic, mask).item() == pytest.approx(pair_only, rel=1e-5)
+    distinct = torch.arange(3.0).view(1, 1, 3, 1)  # all different: the pair loss exactly
+    torch.testing.assert_close(loss(visual, semantic, mask, distinct), loss(visual, semantic, mask))
+
+
+def test_same_relation_positives_need_the_semantic_content() -> None:
+    criterion = LaIARLoss(LaIARLossConfig(sim_positives="same_relation", use_xm=False))
+    tokens = torch.randn(1, 2, 2, 4)
+    with pytest.raises(ValueError, match="semantic_content"):
+        criterion(
+            labels=torch.ones(1, 3),
+            mask=torch.ones(1, 2, 2, dtype=torch.bool),
+            video_logits=torch.zeros(1, 3),
+            language_logits=torch.zeros(1, 3),
+            video_joint=tokens,
+            language_joint=tokens,
+            video_keep=torch.ones(1, 2, 2),
+            language_keep=torch.ones(1, 2, 2),
+            video_to_language_logits=None,
+        )
+    with pytest.raises(ValueError, match="sim_positives must be"):
+        LaIARLossConfig(sim_positives="object")
+
+
 def test_contrastive_loss_without_pairs_is_zero_with_graph() -> None:
     loss = RelationContrastiveLoss()
     visual = torch.randn(2, 2, 2, 4, requires_grad=True)

@@ -79,6 +79,10 @@ class RelationEncoderConfig:
             test mAP 0.193 in 6 epochs with it, 0.100 without (0.163 at std 1), but the same 0.4 in 20
             (README, Charades scale): a faster start, not a better model. Off by default, so the results
             measured without it stand; ``synthetic_charades_laiar.yaml`` turns it on.
+        joint_norm: put every token on the sphere of radius ``sqrt(D/2)`` in the joint space, as VSE and
+            GPO normalise their embeddings, before the DT-Former reads it. ``L_sim`` aligns directions
+            only, so without this an aligned visual token can still differ from its semantic token in
+            length, and a DT-Former shared by the branches (``share_weights``) reads the two differently.
     """
 
     feature_dim: int = 2048
@@ -94,6 +98,7 @@ class RelationEncoderConfig:
     gpo_hidden: int = 32
     semantic_init_std: float = 0.02
     semantic_norm: bool = False
+    joint_norm: bool = False
 
     def __post_init__(self) -> None:
         _check_positive(
@@ -160,6 +165,14 @@ class DTFormerConfig:
         drop_at_eval: at eval time gather only the kept tokens (inference cost falls with retention)
             instead of masking the dropped ones (same logits, full cost).
         dropout: dropout in attention output and MLP.
+        readout: how the class scores are read. ``"class_token"`` is Eq. 6, a linear head on the
+            ``[class]`` output. ``"token_max"`` applies the same head to the ``[class]`` output and to every
+            kept token's output, and takes each class's largest score, as in multiple-instance learning.
+            One 64-wide ``[class]`` vector cannot carry about 7 concurrent actions out of Charades' 157
+            classes. Per-token scores can, because each action is carried by the tokens of its own object.
+        rotary_time: also rotate queries and keys by each token's frame index (RoPE over ``t``; the
+            ``[class]`` token sits at frame 0). Attention then sees how far apart two tokens are in time.
+            The additive ``e_t`` alone did not teach the order of relations (README, "Charades scale").
     """
 
     dim: int = 512
@@ -179,6 +192,8 @@ class DTFormerConfig:
     selection_gradient: Literal["attention_policy", "masked_multiply"] = "attention_policy"
     drop_at_eval: bool = True
     dropout: float = 0.1
+    readout: Literal["class_token", "token_max"] = "class_token"
+    rotary_time: bool = False
 
     def __post_init__(self) -> None:
         _check_positive(
@@ -204,6 +219,15 @@ class DTFormerConfig:
         if self.eval_keep_threshold is not None and not 0.0 < self.eval_keep_threshold < 1.0:
             raise ValueError(
                 f"DTFormerConfig.eval_keep_threshold must be in (0, 1), got {self.eval_keep_threshold}"
+            )
+        if self.readout not in ("class_token", "token_max"):
+            raise ValueError(
+                f"DTFormerConfig.readout must be 'class_token' or 'token_max', got {self.readout!r}"
+            )
+        if self.rotary_time and (self.dim // self.num_heads) % 2:
+            raise ValueError(
+                f"DTFormerConfig.rotary_time needs an even head width, got dim {self.dim} / "
+                f"num_heads {self.num_heads}"
             )
         if self.selector_blocks < 0:
             raise ValueError(f"DTFormerConfig.selector_blocks must be >= 0, got {self.selector_blocks}")
@@ -364,6 +388,12 @@ class LaIARLossConfig:
             ``L_ratio`` DynamicViT's ratio loss: the squared gap between each video's kept share and the
             target, averaged over videos, summed over the two branches.
         keep_ratio_weight: weight of ``L_ratio`` (DynamicViT: 2).
+        sim_positives: which semantic tokens count as a visual token's match in ``L_sim``. ``"pair"``
+            (Eq. 8): only its own pair's. ``"same_relation"``: every token of the batch with the same
+            object class and relations, since their semantic embeddings are identical. With ``"pair"``
+            these are negatives, so the loss asks for a difference that does not exist. At Charades'
+            scale a batch holds each (object, relation) many times, and ``"pair"`` made the video
+            branch worse than training it alone (README, "Charades scale").
         selection_supervision: what ``L_tss`` and ``L_ratio`` compare: ``"samples"``, the hard
             Gumbel-Softmax decisions ``U`` of Eq. 9, or ``"probabilities"``, each selector's keep
             probabilities. Two selectors that both keep a token with probability 0.5 disagree on half
@@ -384,8 +414,14 @@ class LaIARLossConfig:
     keep_ratio: float | None = None
     keep_ratio_weight: float = 2.0
     selection_supervision: Literal["samples", "probabilities"] = "samples"
+    sim_positives: Literal["pair", "same_relation"] = "pair"
 
     def __post_init__(self) -> None:
+        if self.sim_positives not in ("pair", "same_relation"):
+            raise ValueError(
+                "LaIARLossConfig.sim_positives must be 'pair' or 'same_relation', "
+                f"got {self.sim_positives!r}"
+            )
         if self.selection_supervision not in ("samples", "probabilities"):
             raise ValueError(
                 "LaIARLossConfig.selection_supervision must be 'samples' or 'probabilities', "

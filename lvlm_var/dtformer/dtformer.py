@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lvlm_var.dtformer.config import DTFormerConfig
+from lvlm_var.dtformer.rotary import FrameRotation
 from lvlm_var.dtformer.token_selector import Selection, SpatioTemporalSelector
 
 __all__ = ["DTFormer", "DTFormerOutput", "PackedLayout", "TransformerBlock"]
@@ -42,7 +43,12 @@ class TransformerBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(
-        self, x: Tensor, key_mask: Tensor, layout: PackedLayout | None = None, policy: Tensor | None = None
+        self,
+        x: Tensor,
+        key_mask: Tensor,
+        layout: PackedLayout | None = None,
+        policy: Tensor | None = None,
+        rotation: FrameRotation | None = None,
     ) -> Tensor:
         """Apply the block.
 
@@ -55,6 +61,7 @@ class TransformerBlock(nn.Module):
             policy: ``(B, N)`` float keep decisions in {0, 1} (differentiable): attention weights are
                 multiplied by it and renormalised (DynamicViT), which equals excluding the dropped keys
                 in the forward pass while giving every dropped key the gradient of being attended.
+            rotation: rotate queries and keys by their frames (in the padded arrangement).
 
         Returns:
             same shape as ``x``.
@@ -64,6 +71,8 @@ class TransformerBlock(nn.Module):
             qkv = layout.unpack(qkv)
         batch, length, _ = qkv.shape
         q, k, v = qkv.reshape(batch, length, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        if rotation is not None:
+            q, k = rotation(q), rotation(k)
         if policy is None:
             attended = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask[:, None, None, :])
         else:
@@ -128,12 +137,25 @@ class DTFormerOutput:
         selection: the selection signals (``selection.keep`` is ``U``, ``(B, T, K)``).
         tokens_kept: ``(B,)`` float, kept tokens per video (the paper's "Num").
         tokens_total: ``(B,)`` float, valid tokens per video.
+        outputs: with ``readout="token_max"``, ``(B, 1 + T K, D)`` ``LN(Y^L)``: ``z`` then every token's
+            output in ``(t, k)`` order (zeros where a token was not computed); else ``None``.
+        readout_mask: with ``outputs``, ``(B, 1 + T K)`` bool: ``[class]`` and the kept tokens.
     """
 
     z: Tensor
     selection: Selection
     tokens_kept: Tensor
     tokens_total: Tensor
+    outputs: Tensor | None = None
+    readout_mask: Tensor | None = None
+
+    def read(self, head: nn.Module) -> Tensor:
+        """``(B, C)`` class scores: ``head(z)``, or each class's largest ``head`` score over ``[class]``
+        and the kept tokens (``readout="token_max"``)."""
+        if self.outputs is None:
+            return head(self.z)
+        scores = head(self.outputs)
+        return scores.masked_fill(~self.readout_mask.unsqueeze(-1), float("-inf")).amax(1)
 
 
 class DTFormer(nn.Module):
@@ -239,32 +261,49 @@ class DTFormer(nn.Module):
         else:
             selection = self._select(x, cls, mask) if select else Selection.keep_all(mask, x.dtype)
         keep = selection.keep.flatten(1)
+        frames_of = self._sequence_frames(frames, pairs, x.device, x.dtype)
+        rotation = self._rotation(frames_of.unsqueeze(0))
         if self.training and not drop and self.config.selection_gradient == "attention_policy":
             sequence, key_mask = _with_class_token(cls, x.flatten(1, 2), mask.flatten(1))
             policy = torch.cat([keep.new_ones(batch, 1), keep], dim=1)
             for block in self.blocks:
-                sequence = block(sequence, key_mask, policy=policy)
-            return self._output(sequence[:, 0], selection, mask)
+                sequence = block(sequence, key_mask, policy=policy, rotation=rotation)
+            return self._output(sequence, selection, mask)
         sequence, key_mask = _with_class_token(cls, x.flatten(1, 2) * keep.unsqueeze(-1), keep > 0)
         if drop:
             layout = PackedLayout.from_mask(key_mask)
             packed = sequence[key_mask]
+            if rotation is not None:
+                packed_frames = frames_of.expand(batch, -1)[key_mask].unsqueeze(-1)
+                rotation = self._rotation(layout.unpack(packed_frames).squeeze(-1))
             for block in self.blocks:
-                packed = block(packed, layout.key_mask, layout)
-            class_output = packed[layout.row_starts]
+                packed = block(packed, layout.key_mask, layout, rotation=rotation)
+            sequence = packed.new_zeros(sequence.shape).index_put((key_mask,), packed)
         else:
             for block in self.blocks:
-                sequence = block(sequence, key_mask)
-            class_output = sequence[:, 0]
-        return self._output(class_output, selection, mask)
+                sequence = block(sequence, key_mask, rotation=rotation)
+        return self._output(sequence, selection, mask)
+
+    @staticmethod
+    def _sequence_frames(frames: int, pairs: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+        """``(1 + T K,)`` frame index of each sequence position (``[class]`` at frame 0)."""
+        tokens = torch.arange(frames, device=device, dtype=dtype).repeat_interleave(pairs)
+        return torch.cat([tokens.new_zeros(1), tokens])
+
+    def _rotation(self, frames: Tensor) -> FrameRotation | None:
+        """The rotation of ``(B, L)`` frame indices, or ``None`` without ``rotary_time``."""
+        if not self.config.rotary_time:
+            return None
+        return FrameRotation.of_frames(frames, self.config.dim // self.config.num_heads)
 
     def _select(self, x: Tensor, cls: Tensor, mask: Tensor) -> Selection:
         """Run the selectors on the embedded tokens, after the selector blocks when there are any."""
         if len(self.selector_blocks):
             frames, pairs = x.shape[1:3]
             sequence, key_mask = _with_class_token(cls, x.flatten(1, 2), mask.flatten(1))
+            rotation = self._rotation(self._sequence_frames(frames, pairs, x.device, x.dtype).unsqueeze(0))
             for block in self.selector_blocks:
-                sequence = block(sequence, key_mask)
+                sequence = block(sequence, key_mask, rotation=rotation)
             cls, x = sequence[:, 0], sequence[:, 1:].unflatten(1, (frames, pairs))
         if self.config.selector_context == "class_token":
             context = cls
@@ -273,13 +312,20 @@ class DTFormer(nn.Module):
             context = (x * maskf).sum((1, 2)) / maskf.sum((1, 2)).clamp(min=1.0)
         return self.selector(x, context, mask)
 
-    def _output(self, class_output: Tensor, selection: Selection, mask: Tensor) -> DTFormerOutput:
+    def _output(self, sequence: Tensor, selection: Selection, mask: Tensor) -> DTFormerOutput:
+        """The output of the ``(B, 1 + T K, D)`` last-block sequence."""
         keep = selection.keep.flatten(1)
+        outputs = readout_mask = None
+        if self.config.readout == "token_max":
+            outputs = self.norm(sequence)
+            readout_mask = torch.cat([keep.new_ones(keep.shape[0], 1, dtype=torch.bool), keep > 0.5], 1)
         return DTFormerOutput(
-            z=self.norm(class_output),
+            z=self.norm(sequence[:, 0]) if outputs is None else outputs[:, 0],
             selection=selection,
             tokens_kept=keep.detach().sum(1),
             tokens_total=mask.flatten(1).sum(1).to(keep.dtype),
+            outputs=outputs,
+            readout_mask=readout_mask,
         )
 
 

@@ -229,7 +229,7 @@ def class_gradients(
         tokens = tokens.detach().expand(len(classes), -1, -1, -1).clone().requires_grad_(True)
         mask = rows["mask"].expand(len(classes), -1, -1)
         former = model.video_former(tokens, mask, keep=(keep.clone() > 0.5).expand(len(classes), -1, -1))
-        scores = log_odds(model.video_head(former.z), multi_label)
+        scores = log_odds(former.read(model.video_head), multi_label)
         picked = scores[torch.arange(len(classes)), torch.as_tensor(classes)].sum()
         (gradient,) = torch.autograd.grad(picked, tokens)
     # the token's own half is its joint-space embedding (the other half is the video's global context)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -104,18 +105,27 @@ class JointSpaceEncoder(nn.Module):
         hidden: GPO GRU hidden size.
         global_context: with False there is no GPO and the global half of every token is zeros (the
             "w/o global context" switch of :class:`~lvlm_var.dtformer.config.RelationEncoderConfig`).
+        normalize: each per-token embedding scaled to length ``sqrt(D/2)`` (``joint_norm``).
     """
 
     def __init__(
-        self, in_dim: int, embed_dim: int, pe_dim: int, hidden: int, global_context: bool = True
+        self,
+        in_dim: int,
+        embed_dim: int,
+        pe_dim: int,
+        hidden: int,
+        global_context: bool = True,
+        normalize: bool = False,
     ) -> None:
         super().__init__()
         self.local = nn.Linear(in_dim, embed_dim // 2)
         self.pool = GeneralizedPooling(pe_dim, hidden) if global_context else None
+        self.radius = math.sqrt(embed_dim // 2) if normalize else None
 
     def embed_tokens(self, relations: Tensor) -> Tensor:
         """The per-token joint-space embedding, without video context: ``(..., in_dim) -> (..., D/2)``."""
-        return self.local(relations)
+        joint = self.local(relations)
+        return joint if self.radius is None else F.normalize(joint, dim=-1) * self.radius
 
     def forward(self, relations: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Map a video's relation features to the joint space.
@@ -129,7 +139,7 @@ class JointSpaceEncoder(nn.Module):
             per-token half.
         """
         batch, frames, pairs, _ = relations.shape
-        joint = self.local(relations)
+        joint = self.embed_tokens(relations)
         if self.pool is None:
             return torch.cat([joint, torch.zeros_like(joint)], dim=-1), joint
         pooled = self.pool(joint.reshape(batch, frames * pairs, -1), mask.reshape(batch, frames * pairs))

@@ -56,6 +56,7 @@ class LaIAR(nn.Module):
             encoder.gpo_pe_dim,
             encoder.gpo_hidden,
             encoder.global_context,
+            encoder.joint_norm,
         )
         self.semantic_joint = JointSpaceEncoder(
             self.semantic_encoder.out_dim,
@@ -63,6 +64,7 @@ class LaIAR(nn.Module):
             encoder.gpo_pe_dim,
             encoder.gpo_hidden,
             encoder.global_context,
+            encoder.joint_norm,
         )
         self.video_former = DTFormer(config.dtformer)
         self.language_former = self.video_former if config.share_weights else DTFormer(config.dtformer)
@@ -120,7 +122,7 @@ class LaIAR(nn.Module):
     def forward_head(self, features: BranchFeatures, branch: Branch = "video") -> Tensor:
         """``(B, C)`` class logits: ``P^v`` for the video branch, ``P^s`` for the language branch."""
         head = self.video_head if branch == "video" else self.language_head
-        return head(features.former.z)
+        return features.former.read(head)
 
     def forward_cross_modal_head(self, features: BranchFeatures) -> Tensor:
         """``(B, C)`` logits ``P^{v2s}``: the video model's estimate of the language model's prediction.
@@ -130,7 +132,7 @@ class LaIAR(nn.Module):
         """
         if self.video_to_language_head is None:
             raise RuntimeError("LaIAR was built with cross_modal_head=False; P^v2s is not available")
-        return self.video_to_language_head(features.former.z)
+        return features.former.read(self.video_to_language_head)
 
     def forward(self, batch: SceneGraphBatch) -> Tensor:
         """``(B, C)`` video-branch logits: the inference path."""

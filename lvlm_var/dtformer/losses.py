@@ -74,6 +74,8 @@ class RelationContrastiveLoss(nn.Module):
     Every valid (non-padding) token of the batch is one pair; the negatives of a pair are all the other
     tokens of the global batch (gathered from every rank under DDP, with this rank's gradient kept, as in
     open_clip's ``ClipLoss(local_loss=True)``). The temperature is learnable as a CLIP logit scale.
+    Given each token's semantic content (``same_as``), tokens with equal content are each other's
+    positives: each side's loss is ``-log`` of the softmax mass on all of them (multi-positive InfoNCE).
 
     Args:
         init_temperature: initial temperature ``t`` (logit scale ``1 / t``).
@@ -88,13 +90,15 @@ class RelationContrastiveLoss(nn.Module):
     def scale(self) -> Tensor:
         return self.logit_scale.clamp(max=self.max_log_scale).exp()
 
-    def forward(self, visual: Tensor, semantic: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, visual: Tensor, semantic: Tensor, mask: Tensor, same_as: Tensor | None = None) -> Tensor:
         """Compute the loss.
 
         Args:
             visual: ``(B, T, K, E)`` visual relation embeddings.
             semantic: ``(B, T, K, E)`` semantic relation embeddings of the same pairs.
             mask: ``(B, T, K)`` bool, True for real pairs.
+            same_as: ``(B, T, K, A)`` float, what each token's semantic embedding is computed from (e.g.
+                its object class and relations); ``None``: only a token's own pair is its positive.
 
         Returns:
             scalar loss; 0 (with a graph) when this rank has no valid pair.
@@ -106,10 +110,23 @@ class RelationContrastiveLoss(nn.Module):
         if x.shape[0] == 0:
             return (visual.sum() + semantic.sum() + self.logit_scale) * 0.0
         scale = self.scale()
-        targets = torch.arange(x.shape[0], device=x.device) + offset
-        visual_to_semantic = F.cross_entropy(scale * x @ all_y.T, targets)
-        semantic_to_visual = F.cross_entropy(scale * y @ all_x.T, targets)
+        if same_as is None:
+            targets = torch.arange(x.shape[0], device=x.device) + offset
+            visual_to_semantic = F.cross_entropy(scale * x @ all_y.T, targets)
+            semantic_to_visual = F.cross_entropy(scale * y @ all_x.T, targets)
+        else:
+            content = same_as[mask].to(x.dtype)
+            all_content, _ = _gather_with_local_grad(content)
+            positive = (content[:, None] == all_content[None]).all(-1)
+            visual_to_semantic = _multi_positive_nce(scale * x @ all_y.T, positive)
+            semantic_to_visual = _multi_positive_nce(scale * y @ all_x.T, positive)
         return (visual_to_semantic + semantic_to_visual) / 2
+
+
+def _multi_positive_nce(logits: Tensor, positive: Tensor) -> Tensor:
+    """Mean over rows of ``-log`` (softmax mass on the row's positives); ``positive`` is ``(N, M)`` bool."""
+    on_positives = torch.logsumexp(logits.masked_fill(~positive, float("-inf")), dim=-1)
+    return (torch.logsumexp(logits, dim=-1) - on_positives).mean()
 
 
 def token_selection_supervision_loss(
@@ -221,6 +238,7 @@ class LaIARLoss(nn.Module):
         video_keep: Tensor,
         language_keep: Tensor,
         video_to_language_logits: Tensor | None,
+        semantic_content: Tensor | None = None,
     ) -> dict[str, Tensor]:
         """Compute every term.
 
@@ -231,6 +249,8 @@ class LaIARLoss(nn.Module):
             video_joint, language_joint: ``(B, T, K, E)`` joint-space relation embeddings.
             video_keep, language_keep: ``(B, T, K)`` selection ``U^v``, ``U^s``.
             video_to_language_logits: ``(B, C)`` ``P^{v2s}``; required when ``use_xm``.
+            semantic_content: ``(B, T, K, A)`` what each language token is computed from; required when
+                ``sim_positives="same_relation"``.
 
         Returns:
             ``loss`` (Eq. 11), ``loss_cls``, ``loss_v``, ``loss_s`` and, for the enabled terms, the
@@ -238,7 +258,8 @@ class LaIARLoss(nn.Module):
             ``logit_scale``.
 
         Raises:
-            ValueError: ``use_xm`` without ``video_to_language_logits``.
+            ValueError: ``use_xm`` without ``video_to_language_logits``, or ``same_relation`` positives
+                without ``semantic_content``.
         """
         config = self.config
         terms: dict[str, Tensor] = {
@@ -248,7 +269,10 @@ class LaIARLoss(nn.Module):
         terms["loss_cls"] = terms["loss_v"] + terms["loss_s"]
         loss = terms["loss_cls"]
         if self.contrastive is not None:
-            terms["loss_sim"] = self.contrastive(video_joint, language_joint, mask)
+            if config.sim_positives == "same_relation" and semantic_content is None:
+                raise ValueError("LaIARLoss: sim_positives='same_relation' needs the semantic_content")
+            same_as = semantic_content if config.sim_positives == "same_relation" else None
+            terms["loss_sim"] = self.contrastive(video_joint, language_joint, mask, same_as)
             terms["logit_scale"] = self.contrastive.scale().detach()
             loss = loss + config.sim_weight * terms["loss_sim"]
         if config.use_tss:

@@ -149,6 +149,7 @@ class LaIARModule(RandomStateCheckpointing, LightningModule):
             video_keep=self._supervised_selection(video),
             language_keep=self._supervised_selection(language),
             video_to_language_logits=video_to_language,
+            semantic_content=torch.cat([batch["object_class"].unsqueeze(-1), batch["relations"]], -1),
         )
         self._log_train(terms, batch)
         return {"loss": terms["loss"], **self._retention(video.former, batch["mask"])}

@@ -90,7 +90,9 @@ class RelationContrastiveLoss(nn.Module):
     def scale(self) -> Tensor:
         return self.logit_scale.clamp(max=self.max_log_scale).exp()
 
-    def forward(self, visual: Tensor, semantic: Tensor, mask: Tensor, same_as: Tensor | None = None) -> Tensor:
+    def forward(
+        self, visual: Tensor, semantic: Tensor, mask: Tensor, same_as: Tensor | None = None
+    ) -> Tensor:
         """Compute the loss.
 
         Args:

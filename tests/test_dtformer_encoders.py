@@ -187,6 +187,22 @@ def test_joint_space_encoder_without_global_context_zeros_the_global_half() -> N
     assert torch.equal(tokens[..., 4:], torch.zeros(2, 3, 2, 4))
 
 
+def test_joint_norm_puts_every_token_on_one_sphere_in_the_direction_of_the_projection() -> None:
+    torch.manual_seed(0)
+    plain = JointSpaceEncoder(in_dim=6, embed_dim=8, pe_dim=4, hidden=4)
+    normalized = JointSpaceEncoder(in_dim=6, embed_dim=8, pe_dim=4, hidden=4, normalize=True)
+    normalized.load_state_dict(plain.state_dict())
+    relations = torch.randn(2, 3, 2, 6)
+    mask = torch.ones(2, 3, 2, dtype=torch.bool)
+    tokens, joint = normalized(relations, mask)
+    torch.testing.assert_close(joint.norm(dim=-1), torch.full((2, 3, 2), 2.0))  # sqrt(D / 2)
+    torch.testing.assert_close(
+        torch.nn.functional.cosine_similarity(joint, plain(relations, mask)[1], dim=-1), torch.ones(2, 3, 2)
+    )
+    torch.testing.assert_close(tokens[..., :4], joint)
+    torch.testing.assert_close(normalized.embed_tokens(relations), joint)
+
+
 def test_visual_encoder_without_box_map_ignores_the_boxes() -> None:
     visual = VisualRelationEncoder(replace(TINY_ENCODER, box_map=False))
     features = [torch.randn(1, 2, 3, TINY_ENCODER.feature_dim) for _ in range(3)]

@@ -45,6 +45,7 @@ def _loader(length: int = 6, multi_label: bool = True) -> DataLoader:
         {"box_map": False, "global_context": False},
         {"selector_blocks": 1},
         {"selection_supervision": "probabilities", "keep_ratio": 0.3},
+        {"readout": "token_max", "rotary_time": True, "joint_norm": True, "sim_positives": "same_relation"},
     ],
 )
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
@@ -116,10 +117,12 @@ def test_fit_and_test_single_label(tmp_path: Path) -> None:
     assert {"test/mAR", "test/acc", "test/loss"} <= set(results[0])
 
 
-@pytest.mark.parametrize("naming", ["nearest", "contrast"])
-def test_predict_returns_explanations_and_retention(tmp_path: Path, naming: str) -> None:
+@pytest.mark.parametrize("naming,readout", [("nearest", "class_token"), ("contrast", "token_max")])
+def test_predict_returns_explanations_and_retention(tmp_path: Path, naming: str, readout: str) -> None:
     module = LaIARModule(
-        **tiny_module_kwargs(class_names=[f"action {i}" for i in range(6)], naming=naming)
+        **tiny_module_kwargs(
+            class_names=[f"action {i}" for i in range(6)], naming=naming, readout=readout, rotary_time=True
+        )
     )
     outputs = _trainer(tmp_path).predict(module, _loader())
     assert len(outputs) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from datamodules import ActionGenomeDataModule
@@ -35,11 +36,14 @@ def test_order_accuracy_counts_positives_that_beat_their_twin() -> None:
     assert order_accuracy(scores, labels, twins) == 0.5  # video 0 right, video 1 wrong; class 2 left out
 
 
-def test_one_epoch_reports_loss_map_and_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("readout,rotary_time", [("class_token", False), ("token_max", True)])
+def test_one_epoch_reports_loss_map_and_order(tmp_path: Path, readout: str, rotary_time: bool) -> None:
     torch.manual_seed(0)
     config = CharadesScaleConfig.cpu()
     write_synthetic_charades_scale(tmp_path, seed=1, num_videos=40, feature_dim=8, config=config)
     datamodule = ActionGenomeDataModule(tmp_path, frames_per_video=8, max_pairs=11, batch_size=16)
-    (record,) = train_language_branch(datamodule, epochs=1, temporal_embedding=False)
+    (record,) = train_language_branch(
+        datamodule, epochs=1, temporal_embedding=False, readout=readout, rotary_time=rotary_time
+    )
     assert set(record) == {"loss", "mAP", "order"}
     assert record["loss"] > 0 and 0.0 <= record["mAP"] <= 1.0 and 0.0 <= record["order"] <= 1.0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import torch
 
 from datamodules import ActionGenomeDataModule
@@ -11,6 +13,7 @@ from datamodules.formats.class_names import AG_CONTACTING_RELATIONSHIPS
 from datamodules.synthetic.charades_scale import (
     CharadesScaleConfig,
     charades_scale_actions,
+    main,
     write_synthetic_charades_scale,
 )
 
@@ -52,3 +55,16 @@ def test_first_and_last_relation_of_each_object_give_exactly_the_labels(tmp_path
             assert named == set(labels.nonzero().flatten().tolist())
             videos += 1
     assert videos == 8
+
+
+def test_command_line_feature_noise_is_the_config_field(tmp_path: Path) -> None:
+    main(["--out", str(tmp_path / "cli"), "--videos", "3", "--feature-noise", "3"])
+    config = replace(CharadesScaleConfig.cpu(), feature_noise=3.0)
+    write_synthetic_charades_scale(tmp_path / "api", num_videos=3, config=config)
+    written = sorted((tmp_path / "api" / "action_genome" / "features").iterdir())
+    assert written
+    for path in written:
+        cli = tmp_path / "cli" / "action_genome" / "features" / path.name
+        assert cli.read_bytes() == path.read_bytes()
+    with pytest.raises(ValueError, match="feature_noise"):
+        main(["--out", str(tmp_path / "bad"), "--videos", "3", "--feature-noise", "-1"])

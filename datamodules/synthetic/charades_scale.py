@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -240,8 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         "--size", choices=("cpu", "full"), default="cpu", help="cpu: CharadesScaleConfig.cpu()"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--feature-noise", type=float, default=None, help="CharadesScaleConfig.feature_noise"
+    )
     args = parser.parse_args(argv)
     config = CharadesScaleConfig.cpu() if args.size == "cpu" else CharadesScaleConfig()
+    if args.feature_noise is not None:
+        config = replace(config, feature_noise=args.feature_noise)
     start = time.perf_counter()
     write_synthetic_charades_scale(args.out, seed=args.seed, num_videos=args.videos, config=config)
     print(f"{args.videos} videos ({args.size}) in {args.out}, {time.perf_counter() - start:.1f} s")

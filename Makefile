@@ -15,7 +15,7 @@ PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo test test-full lint bench seeds ablation fit validate test-exp predict data clean \
-	data-charades extract-features demo-rgb
+	data-charades data-charades-ambiguous extract-features demo-rgb
 
 help: ## show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -38,6 +38,12 @@ $(CHARADES_SYN)/charades/Charades_v1_classes.txt: | $(STAMP)
 	$(PY) -m datamodules.synthetic.charades_scale --out $(CHARADES_SYN)
 
 data-charades: $(CHARADES_SYN)/charades/Charades_v1_classes.txt ## the Charades-scale synthetic set (157 classes, ~1 min)
+
+CHARADES_AMBIGUOUS ?= data/synthetic_charades_ambiguous
+$(CHARADES_AMBIGUOUS)/charades/Charades_v1_classes.txt: | $(STAMP)
+	$(PY) -m datamodules.synthetic.charades_scale --out $(CHARADES_AMBIGUOUS) --feature-noise 3
+
+data-charades-ambiguous: $(CHARADES_AMBIGUOUS)/charades/Charades_v1_classes.txt ## the same set, box features as ambiguous as real ones (noise 3)
 
 AG ?= data/action_genome
 extract-features: $(STAMP) ## RoI features of AG=data/action_genome frames: features_oracle/ and features_detected/ (WEIGHTS=file)

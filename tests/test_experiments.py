@@ -33,14 +33,18 @@ SYNTHETIC = [
 ]
 
 
+# override files whose base is not their stage's default
+OVERRIDE_BASES = {"synthetic_charades_ambiguous_laiar": "synthetic_charades_laiar"}
+
+
 def _config_arguments(path: Path) -> list[str]:
-    """``--config`` arguments: an override file goes after its stage's base (``synthetic_<stage>.yaml``
-    for a synthetic one, NTU-60 X-Sub for a real-data one)."""
+    """``--config`` arguments: an override file goes after its base (``OVERRIDE_BASES``, else its stage's
+    ``synthetic_<stage>.yaml`` for a synthetic one, NTU-60 X-Sub for a real-data one)."""
     if not _is_override(path):
         return ["--config", str(path)]
     prefix = "synthetic" if path.stem.startswith("synthetic_") else "ntu60_xsub"
-    base = EXPERIMENTS / f"{prefix}_{path.stem.rsplit('_', 1)[1]}.yaml"
-    return ["--config", str(base), "--config", str(path)]
+    base_stem = OVERRIDE_BASES.get(path.stem, f"{prefix}_{path.stem.rsplit('_', 1)[1]}")
+    return ["--config", str(EXPERIMENTS / f"{base_stem}.yaml"), "--config", str(path)]
 
 
 @pytest.mark.parametrize("path", YAMLS, ids=[p.stem for p in YAMLS])
@@ -100,3 +104,16 @@ def test_synthetic_experiment_fast_dev_runs(
     for writer in writers:  # one record per test clip of the single fast_dev_run batch
         records = Path(writer.output_path).read_text().splitlines()
         assert len(records) == test.datamodule.batch_size
+
+
+def test_ambiguous_charades_override_changes_only_data_outputs_and_sim_weight(
+    printed_config: Callable[[Sequence[str]], dict],
+) -> None:
+    override = EXPERIMENTS / "synthetic_charades_ambiguous_laiar.yaml"
+    base = printed_config(["--config", str(EXPERIMENTS / "synthetic_charades_laiar.yaml")])
+    ambiguous = printed_config(_config_arguments(override))
+    assert ambiguous["model"]["init_args"]["loss"].pop("sim_weight") == 1.0
+    assert base["model"]["init_args"]["loss"].pop("sim_weight") == 0.1
+    assert ambiguous["model"] == base["model"]
+    assert ambiguous["data"]["init_args"]["data_dir"] == "data/synthetic_charades_ambiguous"
+    assert ambiguous["trainer"]["default_root_dir"] == "runs/synthetic_charades_ambiguous_laiar"

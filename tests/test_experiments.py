@@ -33,18 +33,21 @@ SYNTHETIC = [
 ]
 
 
-# override files whose base is not their stage's default
-OVERRIDE_BASES = {"synthetic_charades_ambiguous_laiar": "synthetic_charades_laiar"}
-
-
 def _config_arguments(path: Path) -> list[str]:
-    """``--config`` arguments: an override file goes after its base (``OVERRIDE_BASES``, else its stage's
-    ``synthetic_<stage>.yaml`` for a synthetic one, NTU-60 X-Sub for a real-data one)."""
+    """``--config`` arguments: an override file goes after its base. A synthetic one's base is the
+    experiment named by the longest start of its name and its stage (``synthetic_charades_ambiguous_laiar``
+    -> ``synthetic_charades_laiar``, ``synthetic_ag_noisy_laiar`` -> ``synthetic_laiar``); a real-data
+    one's is NTU-60 X-Sub's."""
     if not _is_override(path):
         return ["--config", str(path)]
-    prefix = "synthetic" if path.stem.startswith("synthetic_") else "ntu60_xsub"
-    base_stem = OVERRIDE_BASES.get(path.stem, f"{prefix}_{path.stem.rsplit('_', 1)[1]}")
-    return ["--config", str(EXPERIMENTS / f"{base_stem}.yaml"), "--config", str(path)]
+    *words, stage = path.stem.split("_")
+    if words[0] == "synthetic":
+        starts = ("_".join(words[:n]) for n in range(len(words) - 1, 0, -1))
+        bases = (EXPERIMENTS / f"{start}_{stage}.yaml" for start in starts)
+        base = next(b for b in bases if b.is_file() and not _is_override(b))
+    else:
+        base = EXPERIMENTS / f"ntu60_xsub_{stage}.yaml"
+    return ["--config", str(base), "--config", str(path)]
 
 
 @pytest.mark.parametrize("path", YAMLS, ids=[p.stem for p in YAMLS])

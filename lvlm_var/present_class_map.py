@@ -20,7 +20,8 @@ class PresentClassAveragePrecision(MultilabelAveragePrecision):
     its "No positive samples found in target" warning), so a split that lacks some classes reports a
     lower mAP whatever the model does. This metric leaves those classes out, as Charades' evaluation
     does implicitly (its AP of a class divides by the class's positives; on the official test split
-    every class has some), and warns once per metric object, naming them.
+    every class has some), and warns naming them: once for each different set of absent classes, so
+    Lightning's sanity check (a few batches) does not use up the warning of the whole split.
 
     Args:
         class_names: the ``C`` class names, for the warning.
@@ -29,17 +30,19 @@ class PresentClassAveragePrecision(MultilabelAveragePrecision):
     def __init__(self, class_names: Sequence[str]) -> None:
         super().__init__(num_labels=len(class_names), average="none")
         self.class_names = list(class_names)
-        self._warned = False
+        self._warned_absent: frozenset[int] | None = None
 
     def compute(self) -> Tensor:
         per_class = super().compute()
-        present = dim_zero_cat(self.target).sum(0) > 0
-        if not bool(present.all()) and not self._warned:
-            self._warned = True
-            absent = [self.class_names[i] for i in (~present).nonzero().flatten().tolist()]
+        target = dim_zero_cat(self.target)
+        present = target.sum(0) > 0
+        absent = frozenset((~present).nonzero().flatten().tolist())
+        if absent and absent != self._warned_absent:
+            self._warned_absent = absent
+            names = ", ".join(self.class_names[i] for i in sorted(absent))
             rank_zero_warn(
-                f"{len(absent)} of {len(self.class_names)} classes have no positive in this evaluation "
-                f"split; mAP counts them as AP 0, mAP_present leaves them out: {', '.join(absent)}"
+                f"{len(absent)} of {len(self.class_names)} classes have no positive in the {len(target)} "
+                f"evaluated samples; mAP counts them as AP 0, mAP_present leaves them out: {names}"
             )
         if not bool(present.any()):
             return torch.tensor(float("nan"), device=per_class.device)

@@ -19,7 +19,7 @@ def test_present_classes_only_and_one_warning_naming_the_absent() -> None:
     target = torch.tensor([[1, 0, 0], [0, 1, 0], [0, 1, 0]])
     metric = PresentClassAveragePrecision(["open", "close", "never seen"])
     metric.update(preds, target)
-    with pytest.warns(UserWarning, match=r"1 of 3 classes have no positive .*: never seen"):
+    with pytest.warns(UserWarning, match=r"1 of 3 classes have no positive in the 3 evaluated.*: never seen"):
         present = metric.compute()
     everything = MultilabelAveragePrecision(num_labels=3, average="macro")(preds, target)
     # class 0: AP 1; class 1: positives ranked 1st and 2nd -> AP 1; class 2 absent
@@ -29,6 +29,18 @@ def test_present_classes_only_and_one_warning_naming_the_absent() -> None:
         warnings.simplefilter("always")
         metric.compute()
     assert not [w for w in caught if "mAP_present" in str(w.message)]  # warned once only
+
+
+def test_a_different_set_of_absent_classes_warns_again() -> None:
+    """The sanity check's few batches lack more classes than the whole split: both lists are named."""
+    metric = PresentClassAveragePrecision(["open", "close", "never seen"])
+    metric.update(torch.tensor([[0.9, 0.1, 0.3]]), torch.tensor([[1, 0, 0]]))
+    with pytest.warns(UserWarning, match=r"2 of 3 classes .* the 1 evaluated samples.*: close, never seen"):
+        metric.compute()
+    metric.reset()
+    metric.update(torch.tensor([[0.9, 0.1, 0.3], [0.2, 0.8, 0.6]]), torch.tensor([[1, 0, 0], [0, 1, 0]]))
+    with pytest.warns(UserWarning, match=r"1 of 3 classes .* in the 2 evaluated samples.*: never seen$"):
+        assert metric.compute().item() == pytest.approx(1.0)
 
 
 def test_multi_label_loss_sums_over_classes() -> None:

@@ -115,7 +115,7 @@ def test_ambiguous_charades_override_changes_only_data_outputs_and_sim_weight(
     override = EXPERIMENTS / "synthetic_charades_ambiguous_laiar.yaml"
     base = printed_config(["--config", str(EXPERIMENTS / "synthetic_charades_laiar.yaml")])
     ambiguous = printed_config(_config_arguments(override))
-    assert ambiguous["model"]["init_args"]["loss"].pop("sim_weight") == 1.0
+    assert ambiguous["model"]["init_args"]["loss"].pop("sim_weight") == 3.0
     assert base["model"]["init_args"]["loss"].pop("sim_weight") == 0.1
     assert ambiguous["model"] == base["model"]
     assert ambiguous["data"]["init_args"]["data_dir"] == "data/synthetic_charades_ambiguous"
